@@ -1,0 +1,71 @@
+import { dirname, join } from 'node:path';
+import type { InstanceSpec } from './load.js';
+import type { GatewayConfigFacts } from './gateway-config.js';
+import {
+  resolveGatewayConfigPath, resolveStateDir, sharedDefaultLogFile, suggestedWorkspace, FLAVOUR_NAMES,
+} from './paths.js';
+import type { Flavour, InstanceName } from './schema.js';
+
+/** One Gateway instance with every path and port settled: what PM2 runs and what the probes target. */
+export interface ResolvedInstance {
+  readonly name: InstanceName;
+  readonly appName: string;
+  readonly flavour: Flavour;
+  readonly profile: string;
+  readonly port: number;
+  readonly configPath: string;
+  readonly stateDir: string;
+  readonly workspace: string;
+  readonly logFile: string;
+  readonly token: string | undefined;
+  readonly gatewayConfigExists: boolean;
+  readonly browserEndpoints: GatewayConfigFacts['browserEndpoints'];
+  readonly canvasPort: number | undefined;
+}
+
+export function appNameOf(instance: InstanceName): string {
+  return `gateway-${instance}`;
+}
+
+/** The paths an instance gets before its Gateway config exists (and so before lifeguard writes one). */
+export function plannedPaths(spec: InstanceSpec, flavour: Flavour, userHome: string) {
+  const stateDir = spec.stateDir ?? (spec.configPath ? dirname(spec.configPath) : resolveStateDir(flavour, spec.profile, userHome));
+  const configPath = spec.configPath ?? resolveGatewayConfigPath(flavour, stateDir);
+  return {
+    stateDir,
+    configPath,
+    newWorkspace: spec.workspace ?? suggestedWorkspace(flavour, stateDir, spec.profile, userHome),
+    newLogFile: spec.logFile ?? join(stateDir, 'logs', 'gateway.jsonl'),
+  };
+}
+
+/**
+ * Settles an instance the way the Gateway itself would: lifeguard's explicit settings first, then the
+ * Gateway config's own keys, then the flavour's defaults for the profile.
+ */
+export function resolveInstance(
+  spec: InstanceSpec,
+  flavour: Flavour,
+  userHome: string,
+  facts: GatewayConfigFacts,
+): ResolvedInstance {
+  const planned = plannedPaths(spec, flavour, userHome);
+  const workspace = spec.workspace ?? facts.workspace
+    ?? (facts.exists ? FLAVOUR_NAMES[flavour].defaultWorkspace(userHome, planned.stateDir, spec.profile) : planned.newWorkspace);
+  const logFile = spec.logFile ?? facts.logFile ?? (facts.exists ? sharedDefaultLogFile(flavour) : planned.newLogFile);
+  return {
+    name: spec.name,
+    appName: appNameOf(spec.name),
+    flavour,
+    profile: spec.profile,
+    port: spec.port,
+    configPath: planned.configPath,
+    stateDir: planned.stateDir,
+    workspace,
+    logFile,
+    token: facts.token,
+    gatewayConfigExists: facts.exists,
+    browserEndpoints: facts.browserEndpoints,
+    canvasPort: facts.canvasPort,
+  };
+}

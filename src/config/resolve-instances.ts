@@ -1,0 +1,27 @@
+import { UserError } from '../core/errors.js';
+import type { LifeguardConfig } from './load.js';
+import { readGatewayConfig, type GatewayConfigFacts } from './gateway-config.js';
+import { plannedPaths, resolveInstance, type ResolvedInstance } from './instance.js';
+import { INSTANCE_NAMES, type Flavour, type InstanceName } from './schema.js';
+
+export type ResolvedInstances = Readonly<Record<InstanceName, ResolvedInstance>>;
+
+/** Reads both Gateway configs and settles every path, port and token. A Gateway config that is not JSON5 stops here. */
+export async function resolveInstances(config: LifeguardConfig, flavour: Flavour, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedInstances> {
+  const entries: Array<[InstanceName, ResolvedInstance]> = [];
+  const problems: string[] = [];
+  for (const name of INSTANCE_NAMES) {
+    const spec = config.instances[name];
+    const { configPath } = plannedPaths(spec, flavour, config.userHome);
+    const read = await readGatewayConfig(configPath, env);
+    if (!read.ok) {
+      problems.push(`- ${name}: ${read.error}.\n  Fix: repair that file (or move it away so lifeguard writes a fresh minimal one).`);
+      continue;
+    }
+    entries.push([name, resolveInstance(spec, flavour, config.userHome, read.facts)]);
+  }
+  if (problems.length > 0) throw new UserError(`Cannot use the Gateway config:\n${problems.join('\n')}\nNothing was started.`);
+  return Object.fromEntries(entries) as Record<InstanceName, ResolvedInstance>;
+}
+
+export type { GatewayConfigFacts };

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
+import type { DetectorSnapshot } from '../detector/types.js';
+
+/** What the daemon knows about one instance, written for `lifeguard status` and later for the rescue. */
+export interface InstanceStatus {
+  readonly instance: string;
+  readonly appName: string;
+  readonly flavour: string;
+  readonly port: number;
+  readonly configPath: string;
+  readonly detector: DetectorSnapshot;
+  readonly lastProbe: { at: number; live: boolean; ready: boolean; latencyMs: number; detail: string } | undefined;
+}
+
+export interface DaemonStatus {
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  readonly instances: readonly InstanceStatus[];
+}
+
+export function statusPath(home: string): string {
+  return join(home, 'state', 'status.json');
+}
+
+export async function writeStatus(home: string, status: DaemonStatus): Promise<void> {
+  await writeFileAtomically(statusPath(home), `${JSON.stringify(status)}\n`, 0o600);
+}
+
+export async function readStatus(home: string): Promise<DaemonStatus | undefined> {
+  const text = await readTextIfExists(statusPath(home));
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as DaemonStatus;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,185 @@
+import { stat } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { loadConfig, type LifeguardConfig } from '../config/load.js';
+import { readGatewayConfig } from '../config/gateway-config.js';
+import { resolveInstances } from '../config/resolve-instances.js';
+import { INSTANCE_NAMES } from '../config/schema.js';
+import { createLogger, redactText } from '../core/log.js';
+import { killTree } from '../actions/kill-tree.js';
+import { connectPm2, type Pm2Client, type Pm2LogEvent, type Pm2ProcessEvent } from '../actions/pm2.js';
+import { initialSnapshot } from '../detector/machine.js';
+import type { DetectorEffect, DetectorSettings } from '../detector/types.js';
+import { runProbeCycle } from '../probes/cycle.js';
+import { resolveGatewayRuntime } from '../runtime/resolve.js';
+import { createJournal } from '../surfaces/journal.js';
+import { LIFEGUARD_VERSION } from '../version.js';
+import { InstanceWatcher } from './instance-watcher.js';
+import { writeStatus } from './status-store.js';
+
+const ERROR_TAIL_LINES = 40;
+const RECONCILE_EVERY_MS = 15_000;
+
+export function detectorSettings(config: LifeguardConfig): DetectorSettings {
+  return {
+    failureThreshold: config.probes.failureThreshold,
+    successThreshold: config.probes.successThreshold,
+    startupGraceMs: config.probes.startupGraceMs,
+    crashLoopExits: config.restarts.crashLoopExits,
+    crashLoopWindowMs: config.restarts.crashLoopWindowMs,
+    maxRestartsPerHour: config.restarts.maxPerHour,
+  };
+}
+
+/** The long-running supervisor that PM2 runs as the `lifeguard` app. */
+export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
+  const config = await loadConfig({ env, cwd });
+  const log = createLogger({ level: config.logLevel });
+  const runtime = await resolveGatewayRuntime(config, { env, provision: false, progress: (line) => log.info(line) });
+  const instances = await resolveInstances(config, runtime.flavour, env);
+  const pm2 = await connectPm2();
+  const journal = createJournal(config.home);
+  const settings = detectorSettings(config);
+  const startedAt = Date.now();
+  const tails = new Map<string, string[]>();
+  const pids = new Map<string, number | undefined>();
+
+  let statusTimer: NodeJS.Timeout | undefined;
+  const scheduleStatus = () => {
+    statusTimer ??= setTimeout(() => {
+      statusTimer = undefined;
+      writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) })
+        .catch((error: unknown) => log.error({ err: error }, 'cannot write status'));
+    }, 200);
+  };
+
+  const watchers = INSTANCE_NAMES.map((name) => {
+    let instance = instances[name];
+    let configMtime = 0;
+    const secrets = () => (instance.token ? [instance.token] : []);
+    const refreshToken = async () => {
+      const mtime = await stat(instance.configPath).then((s) => s.mtimeMs, () => 0);
+      if (mtime === configMtime) return;
+      configMtime = mtime;
+      const read = await readGatewayConfig(instance.configPath, env);
+      if (read.ok && read.facts.token !== instance.token) instance = { ...instance, token: read.facts.token };
+    };
+    const execute = (effect: DetectorEffect) => executeEffect(effect, { name, appName: instance.appName, pm2, log, journal, secrets });
+    return new InstanceWatcher(instance, initialSnapshot(Date.now(), settings), {
+      settings,
+      log,
+      now: Date.now,
+      intervalMs: config.probes.intervalMs,
+      onChange: scheduleStatus,
+      execute,
+      probe: async () => {
+        await refreshToken();
+        return runProbeCycle(instance, config.probes.timeoutMs, LIFEGUARD_VERSION);
+      },
+    });
+  });
+  const watcherFor = (appName: string) => watchers.find((w) => w.instance.appName === appName);
+
+  const onLog = (event: Pm2LogEvent) => {
+    const watcher = watcherFor(event.process.name);
+    if (!watcher) return;
+    const lines = tails.get(event.process.name) ?? [];
+    for (const line of event.data.split('\n').map((l) => l.trimEnd()).filter(Boolean)) lines.push(redactText(line).slice(0, 500));
+    tails.set(event.process.name, lines.slice(-ERROR_TAIL_LINES));
+  };
+  const onProcess = (event: Pm2ProcessEvent) => {
+    const watcher = watcherFor(event.process.name);
+    if (!watcher) return;
+    const manual = event.manually === true;
+    if (event.event === 'exit') {
+      const pid = pids.get(event.process.name);
+      pids.set(event.process.name, undefined);
+      void watcher.dispatch({
+        type: 'exit', at: event.at, pid, manual, code: event.process.exit_code ?? null, signal: null,
+        errorTail: tails.get(event.process.name) ?? [],
+      });
+      tails.set(event.process.name, []);
+    } else if (event.event === 'online') {
+      void pm2.describe(event.process.name).then((app) => {
+        if (app?.pid === undefined) return;
+        pids.set(event.process.name, app.pid);
+        return watcher.dispatch({ type: 'online', at: event.at, pid: app.pid, manual });
+      }).catch((error: unknown) => log.warn({ err: error }, 'describe after online failed'));
+    } else if (event.event === 'restart overlimit') {
+      void watcher.dispatch({ type: 'overlimit', at: event.at });
+    }
+  };
+
+  /** Catches anything the bus missed (a reconnect, a lifeguard restart) by comparing PM2's view with ours. */
+  const reconcile = async () => {
+    for (const watcher of watchers) {
+      const app = await pm2.describe(watcher.instance.appName).catch((error: unknown) => {
+        log.warn({ err: error }, 'PM2 describe failed');
+        return null;
+      });
+      if (app === null) continue;
+      if (app?.status === 'online' && app.pid !== undefined) {
+        if (pids.get(watcher.instance.appName) !== app.pid) {
+          pids.set(watcher.instance.appName, app.pid);
+          await watcher.dispatch({ type: 'online', at: Date.now(), pid: app.pid, manual: false });
+        }
+      } else if (app?.status !== 'launching') {
+        pids.set(watcher.instance.appName, undefined);
+        await watcher.dispatch({ type: 'not-running', at: Date.now(), status: app?.status ?? 'not registered in PM2' });
+      }
+      await watcher.dispatch({ type: 'tick', at: Date.now() });
+    }
+  };
+
+  await pm2.subscribe(onProcess, onLog);
+  await reconcile();
+  for (const watcher of watchers) watcher.start();
+  const reconcileTimer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
+  log.info({ flavour: runtime.flavour, instances: watchers.map((w) => ({ name: w.instance.name, port: w.instance.port })) }, 'lifeguard supervising');
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'lifeguard stopping');
+    clearInterval(reconcileTimer);
+    for (const watcher of watchers) watcher.stop();
+    void writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) })
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+interface EffectContext {
+  readonly name: string;
+  readonly appName: string;
+  readonly pm2: Pm2Client;
+  readonly log: Logger;
+  readonly journal: ReturnType<typeof createJournal>;
+  readonly secrets: () => string[];
+}
+
+async function executeEffect(effect: DetectorEffect, ctx: EffectContext): Promise<void> {
+  const log = ctx.log.child({ instance: ctx.name });
+  switch (effect.type) {
+    case 'transition': {
+      const reason = redactText(effect.reason, ctx.secrets());
+      log.info({ from: effect.from, to: effect.to, reason, classification: effect.classification }, 'state change');
+      await ctx.journal.append({
+        ts: new Date().toISOString(), instance: ctx.name, from: effect.from, to: effect.to, reason,
+        ...(effect.classification ? { classification: effect.classification } : {}),
+      });
+      return;
+    }
+    case 'restart':
+      if (effect.kill && effect.pid !== undefined) {
+        const killed = await killTree(effect.pid);
+        log.warn({ pids: killed, reason: effect.reason }, 'killed the unresponsive Gateway; PM2 starts it again');
+      } else {
+        log.warn({ reason: effect.reason }, 'restarting through PM2');
+        await ctx.pm2.restart(ctx.appName).catch((error: unknown) => log.error({ err: error }, 'PM2 restart failed'));
+      }
+      return;
+    case 'stop':
+      log.warn({ reason: effect.reason }, 'stopping the PM2 app so PM2 does not loop it');
+      await ctx.pm2.stop(ctx.appName).catch((error: unknown) => log.error({ err: error }, 'PM2 stop failed'));
+      return;
+  }
+}

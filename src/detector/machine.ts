@@ -1,0 +1,209 @@
+import { classifyExit, describeExit, type Classification } from './classify.js';
+import type {
+  DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot, HealthState, StepResult,
+} from './types.js';
+
+const HOUR_MS = 3_600_000;
+
+export function initialSnapshot(at: number, settings: DetectorSettings): DetectorSnapshot {
+  return {
+    state: 'starting',
+    since: at,
+    reason: 'waiting for the first successful probe',
+    classification: undefined,
+    pid: undefined,
+    graceUntil: at + settings.startupGraceMs,
+    failStreak: 0,
+    okStreak: 0,
+    readyStreak: 0,
+    unreadyStreak: 0,
+    exits: [],
+    restarts: [],
+    breakerOpen: false,
+    killedPid: undefined,
+  };
+}
+
+/**
+ * The health state machine of one instance: pure, with time taken from the event. Effects are data the
+ * daemon carries out (journal lines, PM2 restarts and stops).
+ */
+export function step(s: DetectorSnapshot, e: DetectorEvent, settings: DetectorSettings): StepResult {
+  switch (e.type) {
+    case 'probe':
+      return onProbe(s, e, settings);
+    case 'online':
+      return onOnline(s, e, settings);
+    case 'exit':
+      return onExit(s, e, settings);
+    case 'overlimit':
+      return goDown(s, e.at, 'crash-looping', 'PM2 gave up restarting it (restart overlimit)', settings, { breaker: true, action: 'none' });
+    case 'not-running':
+      if (s.state === 'down') return { next: s, effects: [] };
+      return goDown(s, e.at, e.status === 'errored' ? 'crashed' : 'stopped', `PM2 reports it ${e.status}`, settings, { action: 'none' });
+    case 'tick':
+      return graceExpired(s, e.at) ? startTimedOut(s, e.at, settings) : { next: s, effects: [] };
+  }
+}
+
+type ProbeEvent = Extract<DetectorEvent, { type: 'probe' }>;
+
+function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings): StepResult {
+  const counted: DetectorSnapshot = e.live
+    ? {
+        ...s,
+        failStreak: 0,
+        okStreak: s.okStreak + 1,
+        readyStreak: e.ready ? s.readyStreak + 1 : 0,
+        unreadyStreak: e.ready ? 0 : s.unreadyStreak + 1,
+      }
+    : { ...s, failStreak: s.failStreak + 1, okStreak: 0, readyStreak: 0, unreadyStreak: 0 };
+  const liveState: HealthState = e.ready ? 'healthy' : 'degraded';
+  const liveReason = e.ready ? 'probes pass' : `live but not ready: ${e.detail}`;
+  switch (s.state) {
+    case 'starting':
+      if (e.live) return transition(counted, liveState, e.at, liveReason, { graceUntil: undefined });
+      return graceExpired(counted, e.at) ? startTimedOut(counted, e.at, settings) : { next: counted, effects: [] };
+    case 'recovering':
+      if (e.live && counted.okStreak >= settings.successThreshold) {
+        return transition(counted, liveState, e.at, `recovered: ${liveReason}`, { graceUntil: undefined, classification: undefined });
+      }
+      return graceExpired(counted, e.at) ? startTimedOut(counted, e.at, settings) : { next: counted, effects: [] };
+    case 'down':
+      if (e.live && counted.okStreak >= settings.successThreshold) {
+        return transition(counted, liveState, e.at, `answering again: ${liveReason}`, { classification: undefined });
+      }
+      return { next: counted, effects: [] };
+    case 'healthy':
+    case 'degraded':
+    case 'suspect':
+      return watchProbe(s.state, counted, e, settings);
+  }
+}
+
+function watchProbe(state: HealthState, s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings): StepResult {
+  if (!e.live) {
+    if (s.failStreak >= settings.failureThreshold) {
+      return goDown(s, e.at, 'hung', `no answer for ${s.failStreak} probes in a row while the process is alive: ${e.detail}`, settings, { action: 'kill' });
+    }
+    if (state === 'suspect') return { next: s, effects: [] };
+    return transition(s, 'suspect', e.at, `probe failed (${s.failStreak}/${settings.failureThreshold}): ${e.detail}`);
+  }
+  if (state === 'suspect') {
+    if (s.okStreak < settings.successThreshold) return { next: s, effects: [] };
+    return transition(s, e.ready ? 'healthy' : 'degraded', e.at, e.ready ? 'probes pass again' : `live but not ready: ${e.detail}`);
+  }
+  if (state === 'healthy' && !e.ready && s.unreadyStreak >= settings.failureThreshold) {
+    return transition(s, 'degraded', e.at, `live but not ready: ${e.detail}`);
+  }
+  if (state === 'degraded' && s.readyStreak >= settings.successThreshold) {
+    return transition(s, 'healthy', e.at, 'ready again');
+  }
+  return { next: s, effects: [] };
+}
+
+type OnlineEvent = Extract<DetectorEvent, { type: 'online' }>;
+
+function onOnline(s: DetectorSnapshot, e: OnlineEvent, settings: DetectorSettings): StepResult {
+  // A new process: the streaks of the old one say nothing about it (kubelet's "on hold until a new container").
+  const fresh: DetectorSnapshot = {
+    ...s,
+    pid: e.pid,
+    failStreak: 0,
+    okStreak: 0,
+    readyStreak: 0,
+    unreadyStreak: 0,
+    graceUntil: e.at + settings.startupGraceMs,
+    ...(e.manual ? { breakerOpen: false, exits: [] } : {}),
+  };
+  if (s.state === 'starting') return { next: fresh, effects: [] };
+  if (s.state === 'recovering') return { next: fresh, effects: [] };
+  return transition(fresh, 'recovering', e.at, `started again (pid ${e.pid}), waiting for probes`);
+}
+
+type ExitEvent = Extract<DetectorEvent, { type: 'exit' }>;
+
+function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): StepResult {
+  const how = describeExit(e.code, e.signal);
+  const gone: DetectorSnapshot = { ...s, pid: undefined };
+  if (e.pid !== undefined && e.pid === s.killedPid) return { next: { ...gone, killedPid: undefined }, effects: [] };
+  if (e.manual) {
+    // Our own restarts and stops (and the stop that follows a breaker) are manual exits too.
+    if (s.state === 'recovering' || s.state === 'down') return { next: gone, effects: [] };
+    return goDown(gone, e.at, 'stopped', `stopped or restarted through PM2 by an operator (${how})`, settings, { action: 'none' });
+  }
+  const exits = [...s.exits.filter((t) => e.at - t < settings.crashLoopWindowMs), e.at];
+  const counted: DetectorSnapshot = { ...gone, exits };
+  const classification = classifyExit(e);
+  const evidence = e.errorTail.length ? `: ${e.errorTail[e.errorTail.length - 1]}` : '';
+  if (classification === 'config-invalid') {
+    return goDown(counted, e.at, 'config-invalid', `the Gateway refused its config (${how})${evidence}`, settings, { action: 'stop' });
+  }
+  if (exits.length >= settings.crashLoopExits) {
+    const minutes = Math.round(settings.crashLoopWindowMs / 60_000);
+    return goDown(counted, e.at, 'crash-looping', `${exits.length} exits within ${minutes} min, last ${how}${evidence}; restarts stopped`, settings, { action: 'stop', breaker: true });
+  }
+  return goDown(counted, e.at, classification, `${how}${evidence}`, settings, { action: 'none' });
+}
+
+function graceExpired(s: DetectorSnapshot, at: number): boolean {
+  return (s.state === 'starting' || s.state === 'recovering') && s.graceUntil !== undefined && at >= s.graceUntil;
+}
+
+function startTimedOut(s: DetectorSnapshot, at: number, settings: DetectorSettings): StepResult {
+  const seconds = Math.round(settings.startupGraceMs / 1000);
+  if (s.pid === undefined) {
+    return goDown(s, at, 'crashed', `not running ${seconds} s after start`, settings, { action: 'none' });
+  }
+  return goDown(s, at, 'hung', `no successful probe within the ${seconds} s start-up grace`, settings, { action: 'kill' });
+}
+
+interface DownOptions {
+  readonly action: 'none' | 'kill' | 'stop';
+  readonly breaker?: boolean;
+}
+
+function goDown(
+  s: DetectorSnapshot,
+  at: number,
+  classification: Classification,
+  reason: string,
+  settings: DetectorSettings,
+  options: DownOptions,
+): StepResult {
+  const breakerOpen = s.breakerOpen || options.breaker === true;
+  const down = transition({ ...s, breakerOpen, graceUntil: undefined }, 'down', at, reason, { classification });
+  if (options.action === 'stop') {
+    return { next: down.next, effects: [...down.effects, { type: 'stop', reason }] };
+  }
+  if (options.action !== 'kill') return down;
+  const restarts = s.restarts.filter((t) => at - t < HOUR_MS);
+  if (breakerOpen || restarts.length >= settings.maxRestartsPerHour) {
+    const why = breakerOpen ? 'crash-loop breaker open' : `restart budget of ${settings.maxRestartsPerHour} per hour used up`;
+    return { next: { ...down.next, reason: `${reason}; not restarting: ${why}`, restarts }, effects: down.effects };
+  }
+  const restart: DetectorEffect = { type: 'restart', kill: true, pid: s.pid, reason };
+  const recovering = transition(
+    { ...down.next, restarts: [...restarts, at], killedPid: s.pid, graceUntil: at + settings.startupGraceMs },
+    'recovering',
+    at,
+    `lifeguard restarted it (${classification})`,
+    { classification },
+  );
+  return { next: recovering.next, effects: [...down.effects, restart, ...recovering.effects] };
+}
+
+function transition(
+  s: DetectorSnapshot,
+  to: HealthState,
+  at: number,
+  reason: string,
+  patch: Partial<Pick<DetectorSnapshot, 'graceUntil' | 'classification'>> = {},
+): StepResult {
+  const next: DetectorSnapshot = { ...s, ...patch, state: to, reason, since: s.state === to ? s.since : at };
+  if (s.state === to) return { next, effects: [] };
+  return {
+    next,
+    effects: [{ type: 'transition', from: s.state, to, reason, classification: next.classification }],
+  };
+}

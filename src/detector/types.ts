@@ -1,0 +1,58 @@
+import type { Classification } from './classify.js';
+
+export type HealthState = 'starting' | 'healthy' | 'degraded' | 'suspect' | 'down' | 'recovering';
+
+export interface DetectorSettings {
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+  readonly startupGraceMs: number;
+  readonly crashLoopExits: number;
+  readonly crashLoopWindowMs: number;
+  readonly maxRestartsPerHour: number;
+}
+
+/** Everything the detector remembers about one instance; plain JSON so it can be persisted. */
+export interface DetectorSnapshot {
+  readonly state: HealthState;
+  readonly since: number;
+  readonly reason: string;
+  readonly classification: Classification | undefined;
+  readonly pid: number | undefined;
+  /** When the current start-up grace (after a spawn or a restart) runs out. */
+  readonly graceUntil: number | undefined;
+  readonly failStreak: number;
+  /** Consecutive probes that found it live. */
+  readonly okStreak: number;
+  /** Consecutive probes that found it live and ready. */
+  readonly readyStreak: number;
+  /** Consecutive probes that found it live but not ready. */
+  readonly unreadyStreak: number;
+  /** Unexpected exits inside the crash-loop window (timestamps). */
+  readonly exits: readonly number[];
+  /** Restarts lifeguard ordered inside the last hour (timestamps). */
+  readonly restarts: readonly number[];
+  /** The crash-loop breaker tripped: no automatic restarts until an operator starts the instance. */
+  readonly breakerOpen: boolean;
+  /** A pid lifeguard itself killed; its exit is expected, not a crash. */
+  readonly killedPid: number | undefined;
+}
+
+export type DetectorEvent =
+  | { type: 'probe'; at: number; live: boolean; ready: boolean; detail: string }
+  | { type: 'online'; at: number; pid: number; manual: boolean }
+  | { type: 'exit'; at: number; pid: number | undefined; code: number | null; signal: string | null; manual: boolean; errorTail: readonly string[] }
+  | { type: 'overlimit'; at: number }
+  | { type: 'not-running'; at: number; status: string }
+  | { type: 'tick'; at: number };
+
+export type DetectorEffect =
+  | { type: 'transition'; from: HealthState; to: HealthState; reason: string; classification: Classification | undefined }
+  /** Restart through PM2; `kill` when the process cannot be trusted to stop by itself (SIGSTOPped, hung). */
+  | { type: 'restart'; kill: boolean; pid: number | undefined; reason: string }
+  /** Stop the PM2 app so PM2 stops looping a Gateway that cannot start. */
+  | { type: 'stop'; reason: string };
+
+export interface StepResult {
+  readonly next: DetectorSnapshot;
+  readonly effects: readonly DetectorEffect[];
+}

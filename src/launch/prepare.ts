@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type LifeguardConfig } from '../config/load.js';
+import { ensureGatewayConfig } from '../config/gateway-config.js';
+import { resolveInstances, type ResolvedInstances } from '../config/resolve-instances.js';
+import { INSTANCE_NAMES } from '../config/schema.js';
+import { UserError } from '../core/errors.js';
+import { findPortHolders } from '../isolation/port-holders.js';
+import { findIsolationProblems, findTakenPorts, formatProblems, type IsolationProblem } from '../isolation/rules.js';
+import { derivedPortRanges } from '../isolation/ports.js';
+import { buildApps, type Pm2App } from '../pm2/apps.js';
+import { resolveGatewayRuntime, type GatewayRuntime } from '../runtime/resolve.js';
+
+export interface LaunchPlan {
+  readonly config: LifeguardConfig;
+  readonly runtime: GatewayRuntime;
+  readonly instances: ResolvedInstances;
+  readonly apps: Pm2App[];
+}
+
+export interface PrepareOptions {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly progress: (line: string) => void;
+  /** Install the pinned Gateway if none is found. */
+  readonly provision: boolean;
+}
+
+/** Every isolation problem between the two instances, including ports a foreign process already holds. */
+export async function checkIsolation(instances: ResolvedInstances): Promise<IsolationProblem[]> {
+  const problems = findIsolationProblems(instances.main, instances.rescue);
+  const ports = INSTANCE_NAMES.flatMap((name) => derivedPortRanges(instances[name].port).filter((r) => r.first === r.last).map((r) => r.first));
+  const holders = await findPortHolders(ports);
+  for (const name of INSTANCE_NAMES) problems.push(...findTakenPorts(instances[name], holders));
+  return problems;
+}
+
+/**
+ * Everything that must hold before PM2 starts anything: a valid config, a Gateway to run, two isolated
+ * instances. Only then are missing Gateway configs written; an existing one is never touched.
+ */
+export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan> {
+  const config = await loadConfig({ env: options.env, cwd: options.cwd });
+  const runtime = await resolveGatewayRuntime(config, { env: options.env, provision: options.provision, progress: options.progress });
+  const planned = await resolveInstances(config, runtime.flavour, options.env);
+  const problems = await checkIsolation(planned);
+  if (problems.length > 0) throw new UserError(`${formatProblems(problems)}\nNothing was started.`);
+  for (const name of INSTANCE_NAMES) {
+    const instance = planned[name];
+    const outcome = await ensureGatewayConfig(instance.configPath, { port: instance.port, workspace: instance.workspace, logFile: instance.logFile });
+    if (outcome === 'created') options.progress(`Wrote a minimal ${runtime.flavour} config for ${name}: ${instance.configPath} (mode 0600, loopback, token auth).`);
+  }
+  const instances = await resolveInstances(config, runtime.flavour, options.env);
+  const apps = buildApps({
+    runtime,
+    instances,
+    lifeguardHome: config.home,
+    userHome: config.userHome,
+    cliScript: fileURLToPath(new URL('./cli.js', new URL('../', import.meta.url))),
+    configSource: config.source,
+    lifeguardNode: process.execPath,
+  });
+  return { config, runtime, instances, apps };
+}

