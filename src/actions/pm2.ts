@@ -35,6 +35,26 @@ export interface AppStatus {
 
 export type Pm2ProcessEvent = z.infer<typeof processEvent> & { readonly pid: number | undefined };
 export type Pm2LogEvent = z.infer<typeof logEvent> & { readonly stream: 'out' | 'err' };
+/** How an app's process ended, read from the daemon's own "exited with code [..] via signal [..]" line. */
+export interface Pm2ExitDetail {
+  readonly name: string;
+  readonly code: number;
+  readonly signal: string | null;
+}
+
+const EXIT_LINE = /App \[(.+?):\d+\] exited with code \[(-?\d+)\] via signal \[(\w*)\]/;
+
+/**
+ * PM2 passes `code || 0` and prints SIGINT when there was no signal, so a signal is only believed when
+ * the code is 0 and the signal is not that placeholder.
+ */
+export function parseExitLine(line: string): Pm2ExitDetail | undefined {
+  const match = EXIT_LINE.exec(line);
+  if (!match) return undefined;
+  const code = Number(match[2]);
+  const signal = match[3] && match[3] !== 'SIGINT' && code === 0 ? match[3] : null;
+  return { name: match[1]!, code, signal };
+}
 
 export interface Pm2Client {
   describe(name: string): Promise<AppStatus | undefined>;
@@ -42,7 +62,11 @@ export interface Pm2Client {
   restart(name: string): Promise<void>;
   stop(name: string): Promise<void>;
   /** Subscribes to process events and log lines; the bus reconnects by itself if the daemon restarts. */
-  subscribe(onProcess: (event: Pm2ProcessEvent) => void, onLog: (event: Pm2LogEvent) => void): Promise<void>;
+  subscribe(handlers: {
+    onProcess: (event: Pm2ProcessEvent) => void;
+    onLog: (event: Pm2LogEvent) => void;
+    onExitDetail: (detail: Pm2ExitDetail) => void;
+  }): Promise<void>;
   close(): void;
 }
 
@@ -110,7 +134,7 @@ export async function connectPm2(options: { timeoutMs?: number } = {}): Promise<
     async stop(name) {
       await call(`stop ${name}`, (cb) => pm2.stop(name, cb));
     },
-    async subscribe(onProcess, onLog) {
+    async subscribe({ onProcess, onLog, onExitDetail }) {
       const bus = await call<{ on(topic: string, handler: (packet: unknown) => void): void }>('launchBus', (cb) => pm2.launchBus(cb));
       bus.on('process:event', (packet) => {
         const parsed = processEvent.safeParse(packet);
@@ -123,6 +147,11 @@ export async function connectPm2(options: { timeoutMs?: number } = {}): Promise<
           if (parsed.success) onLog({ ...parsed.data, stream });
         });
       }
+      bus.on('log:PM2', (packet) => {
+        const data = z.object({ data: z.string() }).safeParse(packet);
+        const detail = data.success ? parseExitLine(data.data.data) : undefined;
+        if (detail) onExitDetail(detail);
+      });
     },
     close() {
       pm2.disconnect();

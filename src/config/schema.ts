@@ -51,7 +51,8 @@ export const configSchema = z
     probes: z
       .strictObject({
         intervalMs: duration(250, 600_000).default(2_000),
-        timeoutMs: duration(100, 60_000).default(2_500),
+        timeoutMs: duration(100, 60_000).default(1_500),
+        retryIntervalMs: duration(100, 600_000).default(500),
         failureThreshold: z.number().int().min(1).max(100).default(3),
         successThreshold: z.number().int().min(1).max(100).default(2),
         startupGraceMs: duration(1_000, 3_600_000).default(180_000),

@@ -13,6 +13,8 @@ export interface WatcherDeps {
   readonly onChange: () => void;
   readonly now: () => number;
   readonly intervalMs: number;
+  /** Sooner re-probes while a failure is being confirmed, so a hang is called in seconds, not minutes. */
+  readonly retryIntervalMs: number;
 }
 
 /**
@@ -79,7 +81,8 @@ export class InstanceWatcher {
       this.deps.log.error({ err: error, instance: this.instance.name }, 'probe cycle failed');
     }
     this.deps.onChange();
-    this.schedule(Math.max(0, this.deps.intervalMs - (this.deps.now() - started)));
+    const interval = this.snapshot.state === 'suspect' ? this.deps.retryIntervalMs : this.deps.intervalMs;
+    this.schedule(Math.max(0, interval - (this.deps.now() - started)));
   }
 
   private async apply(event: DetectorEvent): Promise<void> {

@@ -6,7 +6,7 @@ import { resolveInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES } from '../config/schema.js';
 import { createLogger, redactText } from '../core/log.js';
 import { killTree } from '../actions/kill-tree.js';
-import { connectPm2, type Pm2Client, type Pm2LogEvent, type Pm2ProcessEvent } from '../actions/pm2.js';
+import { connectPm2, type Pm2Client, type Pm2ExitDetail, type Pm2LogEvent, type Pm2ProcessEvent } from '../actions/pm2.js';
 import { initialSnapshot } from '../detector/machine.js';
 import type { DetectorEffect, DetectorSettings } from '../detector/types.js';
 import { runProbeCycle } from '../probes/cycle.js';
@@ -40,7 +40,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const journal = createJournal(config.home);
   const settings = detectorSettings(config);
   const startedAt = Date.now();
-  const tails = new Map<string, string[]>();
+  const tails = new Map<string, Array<{ stream: 'out' | 'err'; line: string }>>();
+  const exitDetails = new Map<string, Pm2ExitDetail>();
   const pids = new Map<string, number | undefined>();
 
   let statusTimer: NodeJS.Timeout | undefined;
@@ -69,6 +70,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       log,
       now: Date.now,
       intervalMs: config.probes.intervalMs,
+      retryIntervalMs: config.probes.retryIntervalMs,
       onChange: scheduleStatus,
       execute,
       probe: async () => {
@@ -83,7 +85,9 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     const watcher = watcherFor(event.process.name);
     if (!watcher) return;
     const lines = tails.get(event.process.name) ?? [];
-    for (const line of event.data.split('\n').map((l) => l.trimEnd()).filter(Boolean)) lines.push(redactText(line).slice(0, 500));
+    for (const line of event.data.split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
+      lines.push({ stream: event.stream, line: redactText(line, watcher.instance.token ? [watcher.instance.token] : []).slice(0, 500) });
+    }
     tails.set(event.process.name, lines.slice(-ERROR_TAIL_LINES));
   };
   const onProcess = (event: Pm2ProcessEvent) => {
@@ -92,12 +96,18 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     const manual = event.manually === true;
     if (event.event === 'exit') {
       const pid = pids.get(event.process.name);
+      const detail = exitDetails.get(event.process.name);
+      const tail = tails.get(event.process.name) ?? [];
       pids.set(event.process.name, undefined);
-      void watcher.dispatch({
-        type: 'exit', at: event.at, pid, manual, code: event.process.exit_code ?? null, signal: null,
-        errorTail: tails.get(event.process.name) ?? [],
-      });
+      exitDetails.delete(event.process.name);
       tails.set(event.process.name, []);
+      void watcher.dispatch({
+        type: 'exit', at: event.at, pid, manual,
+        code: detail?.signal ? null : detail?.code ?? event.process.exit_code ?? null,
+        signal: detail?.signal ?? null,
+        output: tail.map((t) => t.line),
+        errorOutput: tail.filter((t) => t.stream === 'err').map((t) => t.line),
+      });
     } else if (event.event === 'online') {
       void pm2.describe(event.process.name).then((app) => {
         if (app?.pid === undefined) return;
@@ -130,7 +140,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     }
   };
 
-  await pm2.subscribe(onProcess, onLog);
+  await pm2.subscribe({ onProcess, onLog, onExitDetail: (detail) => exitDetails.set(detail.name, detail) });
   await reconcile();
   for (const watcher of watchers) watcher.start();
   const reconcileTimer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);

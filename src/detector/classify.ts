@@ -8,8 +8,8 @@ const PORT_CONFLICT = [/EADDRINUSE/, /already listening on/i, /Port \d+ is alrea
  * Classifies one exit from its code and the Gateway's own error output. OpenClaw exits 78 (EX_CONFIG)
  * on a bad config; Clawdbot exits 1 and prints "Config invalid".
  */
-export function classifyExit(exit: { code: number | null; signal: string | null; errorTail: readonly string[] }): Classification {
-  const output = exit.errorTail.join('\n');
+export function classifyExit(exit: { code: number | null; output: readonly string[] }): Classification {
+  const output = exit.output.join('\n');
   if (exit.code === 78 || CONFIG_INVALID.some((pattern) => pattern.test(output))) return 'config-invalid';
   if (PORT_CONFLICT.some((pattern) => pattern.test(output))) return 'port-conflict';
   return 'crashed';
@@ -17,6 +17,16 @@ export function classifyExit(exit: { code: number | null; signal: string | null;
 
 export function describeExit(code: number | null, signal: string | null): string {
   if (signal) return `killed by ${signal}`;
-  if (code === null) return 'exited';
+  if (code === null) return 'exited (killed by a signal)';
   return `exited with code ${code}`;
+}
+
+const ERRORISH = /error|invalid|failed|refus|blocked|EADDRINUSE|already/i;
+
+/** The one line of the Gateway's stderr worth quoting in a reason: the last error-looking one. */
+export function pickEvidence(errorOutput: readonly string[]): string | undefined {
+  for (let i = errorOutput.length - 1; i >= 0; i -= 1) {
+    if (ERRORISH.test(errorOutput[i]!)) return errorOutput[i];
+  }
+  return errorOutput[errorOutput.length - 1];
 }

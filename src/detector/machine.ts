@@ -1,4 +1,4 @@
-import { classifyExit, describeExit, type Classification } from './classify.js';
+import { classifyExit, describeExit, pickEvidence, type Classification } from './classify.js';
 import type {
   DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot, HealthState, StepResult,
 } from './types.js';
@@ -135,7 +135,8 @@ function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): 
   const exits = [...s.exits.filter((t) => e.at - t < settings.crashLoopWindowMs), e.at];
   const counted: DetectorSnapshot = { ...gone, exits };
   const classification = classifyExit(e);
-  const evidence = e.errorTail.length ? `: ${e.errorTail[e.errorTail.length - 1]}` : '';
+  const quoted = pickEvidence(e.errorOutput);
+  const evidence = quoted ? `: ${quoted}` : '';
   if (classification === 'config-invalid') {
     return goDown(counted, e.at, 'config-invalid', `the Gateway refused its config (${how})${evidence}`, settings, { action: 'stop' });
   }

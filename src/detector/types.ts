@@ -40,7 +40,9 @@ export interface DetectorSnapshot {
 export type DetectorEvent =
   | { type: 'probe'; at: number; live: boolean; ready: boolean; detail: string }
   | { type: 'online'; at: number; pid: number; manual: boolean }
-  | { type: 'exit'; at: number; pid: number | undefined; code: number | null; signal: string | null; manual: boolean; errorTail: readonly string[] }
+  | { type: 'exit'; at: number; pid: number | undefined; code: number | null; signal: string | null; manual: boolean;
+      /** The Gateway's last output lines (stdout and stderr), and the stderr ones alone. */
+      output: readonly string[]; errorOutput: readonly string[] }
   | { type: 'overlimit'; at: number }
   | { type: 'not-running'; at: number; status: string }
   | { type: 'tick'; at: number };
