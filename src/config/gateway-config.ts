@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import JSON5 from 'json5';
+import type { Flavour } from './schema.js';
 import { errorMessage } from '../core/errors.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
 
@@ -69,6 +71,7 @@ export function extractFacts(config: Record<string, unknown>, env: NodeJS.Proces
 }
 
 export interface MinimalGatewayConfig {
+  readonly flavour: Flavour;
   readonly port: number;
   readonly workspace: string;
   readonly logFile: string;
@@ -83,6 +86,8 @@ export function buildMinimalGatewayConfig(settings: MinimalGatewayConfig, token 
     gateway: { mode: 'local', port: settings.port, bind: 'loopback', auth: { mode: 'token', token } },
     agents: { defaults: { workspace: settings.workspace } },
     logging: { file: settings.logFile },
+    // Clawdbot otherwise roots every instance's canvas at ~/clawd/canvas, whatever the workspace.
+    ...(settings.flavour === 'clawdbot' ? { canvasHost: { root: join(settings.workspace, 'canvas') } } : {}),
   };
 }
 

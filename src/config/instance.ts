@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import type { InstanceSpec } from './load.js';
 import type { GatewayConfigFacts } from './gateway-config.js';
 import {
-  resolveGatewayConfigPath, resolveStateDir, sharedDefaultLogFile, suggestedWorkspace, FLAVOUR_NAMES,
+  resolveGatewayConfigPath, resolveStateDir, sharedDefaultLogFile, FLAVOUR_NAMES,
 } from './paths.js';
 import type { Flavour, InstanceName } from './schema.js';
 
@@ -34,7 +34,7 @@ export function plannedPaths(spec: InstanceSpec, flavour: Flavour, userHome: str
   return {
     stateDir,
     configPath,
-    newWorkspace: spec.workspace ?? suggestedWorkspace(flavour, stateDir, spec.profile, userHome),
+    newWorkspace: spec.workspace ?? FLAVOUR_NAMES[flavour].defaultWorkspace(userHome, stateDir, spec.profile),
     newLogFile: spec.logFile ?? join(stateDir, 'logs', 'gateway.jsonl'),
   };
 }
@@ -50,8 +50,7 @@ export function resolveInstance(
   facts: GatewayConfigFacts,
 ): ResolvedInstance {
   const planned = plannedPaths(spec, flavour, userHome);
-  const workspace = spec.workspace ?? facts.workspace
-    ?? (facts.exists ? FLAVOUR_NAMES[flavour].defaultWorkspace(userHome, planned.stateDir, spec.profile) : planned.newWorkspace);
+  const workspace = spec.workspace ?? facts.workspace ?? planned.newWorkspace;
   const logFile = spec.logFile ?? facts.logFile ?? (facts.exists ? sharedDefaultLogFile(flavour) : planned.newLogFile);
   return {
     name: spec.name,

@@ -18,15 +18,15 @@ export const FLAVOUR_NAMES: Readonly<Record<Flavour, FlavourNames>> = {
     envPrefix: 'OPENCLAW',
     stateDirName: '.openclaw',
     configFileName: 'openclaw.json',
-    defaultWorkspace: (_userHome, stateDir, profile) =>
-      profile === DEFAULT_PROFILE ? join(stateDir, 'workspace') : join(stateDir, `workspace-${profile}`),
+    // With OPENCLAW_PROFILE set (as lifeguard sets it), the workspace follows the profile's home.
+    defaultWorkspace: (userHome, stateDir, profile) =>
+      profile === DEFAULT_PROFILE ? join(stateDir, 'workspace') : join(userHome, `.openclaw-${profile}`, 'workspace'),
   },
   clawdbot: {
     envPrefix: 'CLAWDBOT',
     stateDirName: '.clawdbot',
     configFileName: 'clawdbot.json',
-    // Clawdbot uses ~/clawd for every profile: two instances share it unless configured apart.
-    defaultWorkspace: (userHome) => join(userHome, 'clawd'),
+    defaultWorkspace: (userHome, _stateDir, profile) => join(userHome, profile === DEFAULT_PROFILE ? 'clawd' : `clawd-${profile}`),
   },
 };
 
@@ -45,8 +45,3 @@ export function sharedDefaultLogFile(flavour: Flavour, now = new Date()): string
   return join(tmpdir(), flavour, `${flavour}-${day}.log`);
 }
 
-/** The workspace lifeguard writes into a new Gateway config: `onboard` style, suffixed per profile. */
-export function suggestedWorkspace(flavour: Flavour, stateDir: string, profile: string, userHome: string): string {
-  if (flavour === 'clawdbot') return join(userHome, profile === DEFAULT_PROFILE ? 'clawd' : `clawd-${profile}`);
-  return FLAVOUR_NAMES.openclaw.defaultWorkspace(userHome, stateDir, profile);
-}

@@ -117,6 +117,8 @@ function onOnline(s: DetectorSnapshot, e: OnlineEvent, settings: DetectorSetting
     ...(e.manual ? { breakerOpen: false, exits: [] } : {}),
   };
   if (s.state === 'starting') return { next: fresh, effects: [] };
+  // PM2 can respawn once more before the stop ordered by the breaker lands; that is not a recovery.
+  if (s.state === 'down' && s.breakerOpen && !e.manual) return { next: { ...s, pid: e.pid }, effects: [] };
   if (s.state === 'recovering') return { next: fresh, effects: [] };
   return transition(fresh, 'recovering', e.at, `started again (pid ${e.pid}), waiting for probes`);
 }

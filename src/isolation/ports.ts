@@ -1,7 +1,8 @@
 /**
  * Port arithmetic of one Gateway, as its docs define it: the base port serves HTTP and WebSocket,
- * browser control sits on base+2, the canvas host on base+4, and browser profiles take CDP ports
- * from browser control +9 to +108, i.e. base+11 to base+110.
+ * browser control sits on base+2 (Clawdbot opens its extension relay next to it, on base+3), the
+ * canvas host on base+4, and browser profiles take CDP ports from browser control +9 to +108,
+ * i.e. base+11 to base+110.
  */
 export const DERIVED_PORT_SPAN = 110;
 
@@ -15,6 +16,7 @@ export function derivedPortRanges(basePort: number): PortRange[] {
   return [
     { role: 'gateway (HTTP + WebSocket)', first: basePort, last: basePort },
     { role: 'browser control (base+2)', first: basePort + 2, last: basePort + 2 },
+    { role: 'browser extension relay (base+3)', first: basePort + 3, last: basePort + 3 },
     { role: 'canvas host (base+4)', first: basePort + 4, last: basePort + 4 },
     { role: 'browser CDP range (base+11..base+110)', first: basePort + 11, last: basePort + DERIVED_PORT_SPAN },
   ];

@@ -46,7 +46,7 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
   if (problems.length > 0) throw new UserError(`${formatProblems(problems)}\nNothing was started.`);
   for (const name of INSTANCE_NAMES) {
     const instance = planned[name];
-    const outcome = await ensureGatewayConfig(instance.configPath, { port: instance.port, workspace: instance.workspace, logFile: instance.logFile });
+    const outcome = await ensureGatewayConfig(instance.configPath, { flavour: runtime.flavour, port: instance.port, workspace: instance.workspace, logFile: instance.logFile });
     if (outcome === 'created') options.progress(`Wrote a minimal ${runtime.flavour} config for ${name}: ${instance.configPath} (mode 0600, loopback, token auth).`);
   }
   const instances = await resolveInstances(config, runtime.flavour, options.env);

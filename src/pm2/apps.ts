@@ -64,6 +64,8 @@ export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEn
       PATH: `${dirname(ctx.runtime.node)}:${SYSTEM_PATH}`,
       HOME: ctx.userHome,
       NODE_ENV: 'production',
+      // The Gateway colours its output whenever TERM is set, TTY or not; PM2 log files want plain text.
+      NO_COLOR: '1',
       [`${prefix}_CONFIG_PATH`]: instance.configPath,
       [`${prefix}_STATE_DIR`]: instance.stateDir,
       [`${prefix}_GATEWAY_PORT`]: String(instance.port),

@@ -96,7 +96,8 @@ export function probeGatewayWs(options: GatewayWsOptions): Promise<GatewayWsResu
           params: {
             minProtocol: PROTOCOL_RANGE.min,
             maxProtocol: PROTOCOL_RANGE.max,
-            client: { id: 'cli', displayName: 'lifeguard', version: options.clientVersion, platform: process.platform, mode: 'probe' },
+            // OpenClaw strips the scopes of a deviceless client unless it is the local CLI on loopback.
+            client: { id: 'cli', displayName: 'lifeguard', version: options.clientVersion, platform: process.platform, mode: 'cli' },
             role: 'operator',
             scopes: ['operator.read'],
             caps: [],

@@ -75,6 +75,21 @@ export async function provisionRuntime(
     });
   });
   if (!isProvisioned(runtime)) throw new Error(`npm install finished but ${runtime.entry} or ${runtime.node} is missing`);
+  // OpenClaw finishes its skipped install steps on its first run, writing into node_modules; do it now,
+  // so the Gateway under PM2 never needs to write there.
+  await runOnce(runtime.node, [runtime.entry, '--version']);
   progress(`Installed ${pin.packageName}@${pin.version}.`);
   return runtime;
+}
+
+function runOnce(command: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4_000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
+  });
 }

@@ -1,0 +1,189 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { initialSnapshot, step } from '../../src/detector/machine.js';
+import { classifyExit } from '../../src/detector/classify.js';
+import type { DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot } from '../../src/detector/types.js';
+
+const settings: DetectorSettings = {
+  failureThreshold: 3,
+  successThreshold: 2,
+  startupGraceMs: 60_000,
+  crashLoopExits: 4,
+  crashLoopWindowMs: 600_000,
+  maxRestartsPerHour: 2,
+};
+
+const ok = (at: number): DetectorEvent => ({ type: 'probe', at, live: true, ready: true, detail: 'ok' });
+const unready = (at: number): DetectorEvent => ({ type: 'probe', at, live: true, ready: false, detail: '/readyz answered 503' });
+const fail = (at: number): DetectorEvent => ({ type: 'probe', at, live: false, ready: false, detail: 'no WebSocket upgrade within 1500 ms' });
+const online = (at: number, pid: number, manual = false): DetectorEvent => ({ type: 'online', at, pid, manual });
+const exit = (at: number, pid: number, extra: Partial<Extract<DetectorEvent, { type: 'exit' }>> = {}): DetectorEvent =>
+  ({ type: 'exit', at, pid, code: 1, signal: null, manual: false, output: [], errorOutput: [], ...extra });
+
+/** Runs events in order from a fresh snapshot and returns the final snapshot plus every effect. */
+function run(events: DetectorEvent[], start?: DetectorSnapshot) {
+  let snapshot = start ?? initialSnapshot(0, settings);
+  const effects: DetectorEffect[] = [];
+  const states: string[] = [];
+  for (const event of events) {
+    const result = step(snapshot, event, settings);
+    snapshot = result.next;
+    effects.push(...result.effects);
+    states.push(snapshot.state);
+  }
+  return { snapshot, effects, states, transitions: effects.filter((e) => e.type === 'transition').map((e) => (e.type === 'transition' ? e.to : '')) };
+}
+
+function healthy(pid = 100): DetectorSnapshot {
+  return run([online(0, pid), ok(1_000)]).snapshot;
+}
+
+describe('detector: start-up', () => {
+  it('ignores failures during the start-up grace and turns healthy on the first success', () => {
+    const r = run([online(0, 100), fail(2_000), fail(4_000), fail(6_000), fail(8_000), ok(10_000)]);
+    assert.deepEqual(r.transitions, ['healthy']);
+    assert.equal(r.effects.some((e) => e.type === 'restart'), false);
+  });
+
+  it('starts the grace clock when the process exists, not before', () => {
+    const r = run([online(50_000, 100), fail(70_000), fail(100_000)]);
+    assert.equal(r.snapshot.state, 'starting');
+  });
+
+  it('calls a process that never answers within the grace hung and restarts it (the grace has a deadline)', () => {
+    const r = run([online(0, 100), fail(30_000), { type: 'tick', at: 60_000 }]);
+    assert.deepEqual(r.transitions, ['down', 'recovering']);
+    assert.equal(r.snapshot.classification, 'hung');
+    assert.deepEqual(r.effects.find((e) => e.type === 'restart'), { type: 'restart', kill: true, pid: 100, reason: 'no successful probe within the 60 s start-up grace' });
+  });
+
+  it('reports degraded when live but not ready', () => {
+    assert.deepEqual(run([online(0, 100), unready(1_000)]).transitions, ['degraded']);
+  });
+});
+
+describe('detector: hysteresis', () => {
+  const cases: Array<{ name: string; events: DetectorEvent[]; transitions: string[] }> = [
+    { name: 'one failure makes it suspect, not down', events: [fail(10_000)], transitions: ['suspect'] },
+    { name: 'failures below the threshold then a success do not go down', events: [fail(10_000), fail(12_000), ok(14_000), ok(16_000)], transitions: ['suspect', 'healthy'] },
+    { name: 'one success after suspect is not enough to be healthy again', events: [fail(10_000), ok(12_000)], transitions: ['suspect'] },
+    { name: 'alternating results never reach down (no flapping)', events: [fail(10_000), ok(11_000), fail(12_000), ok(13_000), fail(14_000), ok(15_000)], transitions: ['suspect'] },
+    { name: 'the threshold of consecutive failures goes down as hung and restarts', events: [fail(10_000), fail(11_000), fail(12_000)], transitions: ['suspect', 'down', 'recovering'] },
+    { name: 'not ready for the threshold goes degraded, ready twice comes back', events: [unready(10_000), unready(12_000), unready(14_000), ok(16_000), ok(18_000)], transitions: ['degraded', 'healthy'] },
+    { name: 'a single unready probe does not degrade', events: [unready(10_000), ok(12_000)], transitions: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.deepEqual(run(c.events, healthy()).transitions, c.transitions);
+    });
+  }
+
+  it('kills the hung pid and treats its exit as expected, then recovers on the new pid', () => {
+    const r = run([fail(10_000), fail(11_000), fail(12_000), exit(12_100, 100, { code: null, signal: 'SIGKILL' }), online(13_000, 200), ok(20_000), ok(22_000)], healthy(100));
+    assert.deepEqual(r.transitions, ['suspect', 'down', 'recovering', 'healthy']);
+    assert.equal(r.snapshot.pid, 200);
+    assert.equal(r.snapshot.exits.length, 0, 'our own kill is not counted as a crash');
+  });
+
+  it('resets the failure streak when PM2 reports a new pid', () => {
+    const r = run([fail(10_000), fail(11_000), online(11_500, 300), fail(12_000)], healthy());
+    assert.equal(r.snapshot.state, 'recovering');
+    assert.equal(r.snapshot.failStreak, 1);
+    assert.equal(r.effects.some((e) => e.type === 'restart'), false, 'still in the new process’s grace');
+  });
+
+  it('stops restarting once the hourly budget is used, and says so', () => {
+    let s = healthy(100);
+    const restarts: DetectorEffect[] = [];
+    for (const [t, pid] of [[100_000, 100], [200_000, 101]] as const) {
+      const r = run([fail(t), fail(t + 1_000), fail(t + 2_000), exit(t + 2_100, pid), online(t + 3_000, pid + 1), ok(t + 4_000), ok(t + 5_000)], s);
+      s = r.snapshot;
+      restarts.push(...r.effects.filter((e) => e.type === 'restart'));
+    }
+    assert.equal(restarts.length, 2);
+    assert.equal(s.state, 'healthy');
+    const third = run([fail(300_000), fail(301_000), fail(302_000)], s);
+    assert.equal(third.effects.some((e) => e.type === 'restart'), false);
+    assert.equal(third.snapshot.state, 'down');
+    assert.match(third.snapshot.reason, /restart budget of 2 per hour used up/);
+    const nextHour = run([fail(3_800_000), fail(3_801_000), fail(3_802_000)], { ...s, state: 'healthy' });
+    assert.equal(nextHour.effects.filter((e) => e.type === 'restart').length, 1, 'the budget refills after an hour');
+  });
+});
+
+describe('detector: exits', () => {
+  it('a crash goes down at once, then recovering when PM2 starts it again', () => {
+    const r = run([exit(10_000, 100, { code: null, signal: 'SIGKILL' }), online(11_000, 200), ok(15_000), ok(17_000)], healthy());
+    assert.deepEqual(r.transitions, ['down', 'recovering', 'healthy']);
+    assert.equal(r.effects.some((e) => e.type === 'restart'), false, 'PM2 restarts a crash by itself');
+  });
+
+  it('trips the crash-loop breaker on N exits in the window, however old the process', () => {
+    const events: DetectorEvent[] = [];
+    for (let i = 0; i < 4; i += 1) events.push(exit(1_000_000 + i * 20_000, 100 + i), online(1_000_000 + i * 20_000 + 1_000, 101 + i));
+    // The last online is PM2 racing the stop: it must not count as a recovery.
+    const r = run(events, healthy());
+    assert.equal(r.snapshot.state, 'down');
+    assert.equal(r.snapshot.classification, 'crash-looping');
+    assert.equal(r.snapshot.breakerOpen, true);
+    assert.ok(r.effects.some((e) => e.type === 'stop'));
+  });
+
+  it('forgets exits older than the window', () => {
+    const r = run([exit(0, 100), online(1, 101), exit(700_000, 101), online(700_001, 102), exit(1_400_000, 102), online(1_400_001, 103), exit(2_100_000, 103)], healthy());
+    assert.notEqual(r.snapshot.classification, 'crash-looping');
+  });
+
+  it('classifies exit 78 as config-invalid and stops PM2 from looping it', () => {
+    const r = run([exit(10_000, 100, { code: 78, errorOutput: ['Gateway failed to start: Invalid config at /x/openclaw.json'] })], healthy());
+    assert.equal(r.snapshot.classification, 'config-invalid');
+    assert.match(r.snapshot.reason, /Invalid config at/);
+    assert.ok(r.effects.some((e) => e.type === 'stop'));
+  });
+
+  it("keeps the classification when its own stop produces PM2's manual exit", () => {
+    const r = run([exit(10_000, 100, { code: 78 }), exit(10_500, 100, { manual: true })], healthy());
+    assert.equal(r.snapshot.classification, 'config-invalid');
+  });
+
+  it('an operator stop is down/stopped with no action; a manual start closes the breaker', () => {
+    const stopped = run([exit(10_000, 100, { manual: true, code: 0 })], healthy());
+    assert.equal(stopped.snapshot.classification, 'stopped');
+    assert.equal(stopped.effects.some((e) => e.type === 'restart' || e.type === 'stop'), false);
+    const restarted = run([online(20_000, 200, true)], { ...stopped.snapshot, breakerOpen: true });
+    assert.equal(restarted.snapshot.state, 'recovering');
+    assert.equal(restarted.snapshot.breakerOpen, false);
+  });
+
+  it('PM2 restart overlimit goes down as crash-looping', () => {
+    assert.equal(run([{ type: 'overlimit', at: 5_000 }], healthy()).snapshot.classification, 'crash-looping');
+  });
+});
+
+describe('exit classification', () => {
+  const cases: Array<[string, { code: number | null; output: string[] }, string]> = [
+    ['OpenClaw exit 78', { code: 78, output: [] }, 'config-invalid'],
+    ['Clawdbot "Config invalid" with exit 1', { code: 1, output: ['Config invalid', 'File: /x/clawdbot.json', 'Problem:', '  - <root>: Unrecognized key: "bogus"'] }, 'config-invalid'],
+    ['missing gateway.mode', { code: 1, output: ['Gateway start blocked: set gateway.mode=local (current: unset)'] }, 'config-invalid'],
+    ['a foreign listener', { code: 1, output: ['Gateway failed to start: another gateway instance is already listening on ws://127.0.0.1:28889'] }, 'port-conflict'],
+    ['EADDRINUSE', { code: 1, output: ['Error: listen EADDRINUSE: address already in use 127.0.0.1:18789'] }, 'port-conflict'],
+    ['a plain crash', { code: 1, output: ['TypeError: x is undefined'] }, 'crashed'],
+  ];
+  for (const [name, exitInfo, expected] of cases) {
+    it(name, () => assert.equal(classifyExit(exitInfo), expected));
+  }
+});
+
+describe('detector purity', () => {
+  it('imports no I/O module and nothing from probes, actions or surfaces', () => {
+    const dir = new URL('../../src/detector/', import.meta.url);
+    for (const file of readdirSync(dir)) {
+      const source = readFileSync(new URL(file, dir), 'utf8');
+      for (const [, target] of source.matchAll(/from '([^']+)'/g)) {
+        assert.ok(target!.startsWith('./'), `${file} imports ${target}`);
+      }
+      assert.doesNotMatch(source, /Date\.now\(|setTimeout|process\./, `${file} reads the clock or the process`);
+    }
+  });
+});
