@@ -121,7 +121,10 @@ export function probeGatewayWs(options: GatewayWsOptions): Promise<GatewayWsResu
       }
     });
     socket.on('unexpected-response', (_req, res) => finish(false, `HTTP ${res.statusCode} instead of a WebSocket upgrade`));
-    socket.on('error', (error: NodeJS.ErrnoException) => finish(false, `${stage}: ${error.code ?? error.message}`));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const what = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `frame larger than ${MAX_FRAME_BYTES} bytes` : error.code ?? error.message;
+      finish(false, `${stage}: ${what}`);
+    });
     socket.on('close', (code, reason) => finish(false, `socket closed during ${stage} (${code}${reason.length ? ` ${reason.toString().slice(0, 120)}` : ''})`));
   });
 }
