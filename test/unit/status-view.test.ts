@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { initialSnapshot } from '../../src/detector/machine.js';
+import type { DaemonStatus } from '../../src/daemon/status-store.js';
+import { buildStatusView, formatDuration, renderStatus } from '../../src/surfaces/status-view.js';
+
+const settings = { failureThreshold: 3, successThreshold: 2, startupGraceMs: 60_000, crashLoopExits: 5, crashLoopWindowMs: 600_000, maxRestartsPerHour: 4 };
+const specs = [{ name: 'main', appName: 'gateway-main', port: 18789 }, { name: 'rescue', appName: 'gateway-rescue', port: 19789 }];
+const now = 1_800_000_000_000;
+
+function daemon(updatedAt: number): DaemonStatus {
+  const healthy = { ...initialSnapshot(now - 100_000, settings), state: 'healthy' as const, reason: 'probes pass', pid: 42 };
+  const down = { ...initialSnapshot(now - 100_000, settings), state: 'down' as const, reason: 'exited with code 78: Invalid config', classification: 'config-invalid' as const };
+  return {
+    pid: 7, startedAt: now - 200_000, updatedAt,
+    instances: [
+      { instance: 'main', appName: 'gateway-main', flavour: 'openclaw', port: 18789, configPath: '/c', detector: down, lastProbe: { at: now - 1_000, live: false, ready: false, latencyMs: 3, detail: '/: ECONNREFUSED' } },
+      { instance: 'rescue', appName: 'gateway-rescue', flavour: 'openclaw', port: 19789, configPath: '/r', detector: healthy, lastProbe: { at: now - 1_000, live: true, ready: true, latencyMs: 12, detail: 'hello-ok' } },
+    ],
+  };
+}
+const apps = [
+  { name: 'gateway-main', pid: undefined, status: 'stopped', restarts: 3, uptimeSince: undefined, outLog: undefined, errLog: undefined },
+  { name: 'gateway-rescue', pid: 43, status: 'online', restarts: 0, uptimeSince: now - 3_700_000, outLog: undefined, errLog: undefined },
+  { name: 'lifeguard', pid: 7, status: 'online', restarts: 0, uptimeSince: now - 200_000, outLog: undefined, errLog: undefined },
+];
+
+describe('status view', () => {
+  it('shows state, reason, pid, port, PM2 status, restarts, last probe and uptime per instance', () => {
+    const view = buildStatusView(daemon(now - 1_000), apps, now, specs);
+    assert.equal(view.supervisor.running, true);
+    const [main, rescue] = view.instances;
+    assert.equal(main!.state, 'down');
+    assert.equal(main!.classification, 'config-invalid');
+    assert.equal(main!.pm2Status, 'stopped');
+    assert.equal(main!.restarts, 3);
+    assert.equal(rescue!.pid, 43);
+    assert.equal(rescue!.uptimeMs, 3_700_000);
+    assert.equal(rescue!.lastProbe?.latencyMs, 12);
+    const text = renderStatus(view);
+    assert.match(text, /main: DOWN \[config-invalid\]/);
+    assert.match(text, /rescue: HEALTHY/);
+    assert.match(text, /uptime 1h 1m/);
+  });
+
+  it('says so when the supervisor stopped updating, and still shows the last known state', () => {
+    const view = buildStatusView(daemon(now - 120_000), apps, now, specs);
+    assert.equal(view.supervisor.running, false);
+    assert.match(view.supervisor.note ?? '', /120 s old/);
+    assert.equal(view.instances[0]!.state, 'down (stale)');
+  });
+
+  it('works without PM2 and without any recorded state', () => {
+    const view = buildStatusView(undefined, undefined, now, specs);
+    assert.equal(view.instances[0]!.state, 'unknown');
+    assert.equal(view.instances[0]!.pm2Status, 'unknown');
+    assert.match(view.supervisor.note ?? '', /PM2 daemon not reachable/);
+  });
+
+  it('formats durations for people', () => {
+    assert.deepEqual([45_000, 125_000, 3_700_000, 200_000_000].map(formatDuration), ['45s', '2m 5s', '1h 1m', '2d 7h']);
+  });
+});
