@@ -10,7 +10,7 @@ import { appNameOf, type ResolvedInstance } from './config/instance.js';
 import { UserError, errorMessage } from './core/errors.js';
 import { checkIsolation, prepareLaunch } from './launch/prepare.js';
 import { formatProblems } from './isolation/rules.js';
-import { connectPm2 } from './actions/pm2.js';
+import { connectPm2, isPm2DaemonRunning } from './actions/pm2.js';
 import { readStatus } from './daemon/status-store.js';
 import { runSupervisor } from './daemon/supervisor.js';
 import { provisionRuntime } from './runtime/provision.js';
@@ -85,7 +85,7 @@ program
   .action(async (options: { json?: boolean }) => {
     const config = await loadConfig({ env: process.env, cwd: process.cwd() });
     const daemon = await readStatus(config.home);
-    const pm2 = await connectPm2({ timeoutMs: 5_000 }).catch(() => undefined);
+    const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 5_000 }).catch(() => undefined) : undefined;
     const apps = pm2 ? await pm2.list().catch(() => undefined) : undefined;
     pm2?.close();
     const view = buildStatusView(daemon, apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));

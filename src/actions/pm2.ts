@@ -1,4 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
+
+export function pm2Home(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PM2_HOME ?? join(env.HOME ?? homedir(), '.pm2');
+}
+
+/**
+ * True when a PM2 daemon runs for this PM2_HOME. Read-only commands check this first, because
+ * `pm2.connect` would otherwise start a new, empty daemon.
+ */
+export function isPm2DaemonRunning(env: NodeJS.ProcessEnv = process.env): boolean {
+  try {
+    const pid = Number(readFileSync(join(pm2Home(env), 'pm2.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The few fields lifeguard reads from PM2; zod drops the rest, including the app's env (secrets). */
 const processInfo = z.object({
