@@ -18,6 +18,8 @@ import { writeStatus } from './status-store.js';
 
 const ERROR_TAIL_LINES = 40;
 const RECONCILE_EVERY_MS = 15_000;
+/** PM2 statuses on the way to `online` (between crash restarts, `waiting restart` lasts the backoff). */
+const TRANSITIONAL_STATUSES = new Set(['launching', 'waiting restart', 'stopping']);
 
 export function detectorSettings(config: LifeguardConfig): DetectorSettings {
   return {
@@ -132,7 +134,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
           pids.set(watcher.instance.appName, app.pid);
           await watcher.dispatch({ type: 'online', at: Date.now(), pid: app.pid, manual: false });
         }
-      } else if (app?.status !== 'launching') {
+      } else if (!TRANSITIONAL_STATUSES.has(app?.status ?? '')) {
         pids.set(watcher.instance.appName, undefined);
         await watcher.dispatch({ type: 'not-running', at: Date.now(), status: app?.status ?? 'not registered in PM2' });
       }
