@@ -115,7 +115,7 @@ function publicInstance(i: ResolvedInstance) {
 }
 
 function describeInstance(i: ResolvedInstance): string {
-  return `  ${i.name}: port ${i.port} (+2, +4, +11..+110), config ${i.configPath}, state ${i.stateDir}, workspace ${i.workspace}, log ${i.logFile}`;
+  return `  ${i.name}: port ${i.port} (+2, +3, +4, +11..+110), config ${i.configPath}, state ${i.stateDir}, workspace ${i.workspace}, log ${i.logFile}`;
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {

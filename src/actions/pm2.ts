@@ -34,7 +34,6 @@ const processInfo = z.object({
 
 const processEvent = z.object({
   event: z.string(),
-  manually: z.boolean().optional(),
   at: z.number(),
   process: processInfo,
 });

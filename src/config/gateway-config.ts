@@ -12,9 +12,8 @@ export interface GatewayConfigFacts {
   readonly token?: string;
   readonly workspace?: string;
   readonly logFile?: string;
-  /** Explicit browser endpoints (`browser.controlUrl`, `browser.cdpUrl`, `browser.profiles.*`), as "key → value". */
-  readonly browserEndpoints: ReadonlyArray<{ key: string; value: string; port?: number }>;
-  readonly canvasPort?: number;
+  /** Ports and URLs pinned in the config (`browser.*`, `canvasHost.port`) that must differ between instances. */
+  readonly pinnedEndpoints: ReadonlyArray<{ key: string; value: string; port?: number }>;
 }
 
 export type GatewayConfigRead =
@@ -30,7 +29,7 @@ export async function readGatewayConfig(path: string, env: NodeJS.ProcessEnv = p
   } catch (error) {
     return { ok: false, error: `cannot read ${path}: ${errorMessage(error)}` };
   }
-  if (text === undefined) return { ok: true, facts: { exists: false, browserEndpoints: [] } };
+  if (text === undefined) return { ok: true, facts: { exists: false, pinnedEndpoints: [] } };
   let parsed: unknown;
   try {
     parsed = JSON5.parse(text);
@@ -44,12 +43,14 @@ export async function readGatewayConfig(path: string, env: NodeJS.ProcessEnv = p
 export function extractFacts(config: Record<string, unknown>, env: NodeJS.ProcessEnv): GatewayConfigFacts {
   const gateway = record(config.gateway);
   const browser = record(config.browser);
-  const browserEndpoints: Array<{ key: string; value: string; port?: number }> = [];
+  const pinnedEndpoints: Array<{ key: string; value: string; port?: number }> = [];
   const addEndpoint = (key: string, value: unknown) => {
-    if (typeof value === 'string' && value) browserEndpoints.push({ key, value, ...withPort(urlPort(value)) });
-    if (typeof value === 'number') browserEndpoints.push({ key, value: String(value), port: value });
+    if (typeof value === 'string' && value) pinnedEndpoints.push({ key, value, ...withPort(urlPort(value)) });
+    if (typeof value === 'number') pinnedEndpoints.push({ key, value: String(value), port: value });
   };
   addEndpoint('browser.controlUrl', browser.controlUrl);
+  addEndpoint('browser.controlPort', browser.controlPort);
+  addEndpoint('canvasHost.port', record(config.canvasHost).port);
   addEndpoint('browser.cdpUrl', browser.cdpUrl);
   for (const [name, profile] of Object.entries(record(browser.profiles))) {
     addEndpoint(`browser.profiles.${name}.cdpPort`, record(profile).cdpPort);
@@ -58,15 +59,13 @@ export function extractFacts(config: Record<string, unknown>, env: NodeJS.Proces
   const token = substituteEnv(record(gateway.auth).token, env);
   const workspace = record(record(config.agents).defaults).workspace;
   const logFile = record(config.logging).file;
-  const canvasPort = record(config.canvasHost).port;
   return {
     exists: true,
-    browserEndpoints,
+    pinnedEndpoints,
     ...(typeof gateway.port === 'number' ? { port: gateway.port } : {}),
     ...(token ? { token } : {}),
     ...(typeof workspace === 'string' && workspace ? { workspace } : {}),
     ...(typeof logFile === 'string' && logFile ? { logFile } : {}),
-    ...(typeof canvasPort === 'number' ? { canvasPort } : {}),
   };
 }
 

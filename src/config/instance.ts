@@ -19,8 +19,7 @@ export interface ResolvedInstance {
   readonly logFile: string;
   readonly token: string | undefined;
   readonly gatewayConfigExists: boolean;
-  readonly browserEndpoints: GatewayConfigFacts['browserEndpoints'];
-  readonly canvasPort: number | undefined;
+  readonly pinnedEndpoints: GatewayConfigFacts['pinnedEndpoints'];
 }
 
 export function appNameOf(instance: InstanceName): string {
@@ -50,8 +49,12 @@ export function resolveInstance(
   facts: GatewayConfigFacts,
 ): ResolvedInstance {
   const planned = plannedPaths(spec, flavour, userHome);
-  const workspace = spec.workspace ?? facts.workspace ?? planned.newWorkspace;
-  const logFile = spec.logFile ?? facts.logFile ?? (facts.exists ? sharedDefaultLogFile(flavour) : planned.newLogFile);
+  // lifeguard's workspace/logFile settings only shape a Gateway config it writes; once one exists,
+  // the Gateway reads its own keys, so those are what isolation is about.
+  const workspace = facts.exists
+    ? facts.workspace ?? FLAVOUR_NAMES[flavour].defaultWorkspace(userHome, planned.stateDir, spec.profile)
+    : planned.newWorkspace;
+  const logFile = facts.exists ? facts.logFile ?? sharedDefaultLogFile(flavour) : planned.newLogFile;
   return {
     name: spec.name,
     appName: appNameOf(spec.name),
@@ -64,7 +67,6 @@ export function resolveInstance(
     logFile,
     token: facts.token,
     gatewayConfigExists: facts.exists,
-    browserEndpoints: facts.browserEndpoints,
-    canvasPort: facts.canvasPort,
+    pinnedEndpoints: facts.pinnedEndpoints,
   };
 }

@@ -14,7 +14,7 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   return pino(
     {
       name: 'lifeguard',
-      level: options.level ?? process.env.LIFEGUARD_LOG_LEVEL ?? 'info',
+      level: process.env.LIFEGUARD_LOG_LEVEL ?? options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -14,6 +14,7 @@ import { resolveGatewayRuntime } from '../runtime/resolve.js';
 import { createJournal } from '../surfaces/journal.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { InstanceWatcher } from './instance-watcher.js';
+import { OperatorActionTracker } from './pm2-events.js';
 import { writeStatus } from './status-store.js';
 
 const ERROR_TAIL_LINES = 40;
@@ -44,6 +45,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const startedAt = Date.now();
   const tails = new Map<string, Array<{ stream: 'out' | 'err'; line: string }>>();
   const exitDetails = new Map<string, Pm2ExitDetail>();
+  const operatorActions = new OperatorActionTracker();
   const pids = new Map<string, number | undefined>();
 
   let statusTimer: NodeJS.Timeout | undefined;
@@ -95,8 +97,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const onProcess = (event: Pm2ProcessEvent) => {
     const watcher = watcherFor(event.process.name);
     if (!watcher) return;
-    const manual = event.manually === true;
     if (event.event === 'exit') {
+      const manual = operatorActions.exitWasRequested(event.process.name, event.process.status);
       const pid = pids.get(event.process.name);
       const detail = exitDetails.get(event.process.name);
       const tail = tails.get(event.process.name) ?? [];
@@ -111,6 +113,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         errorOutput: tail.filter((t) => t.stream === 'err').map((t) => t.line),
       });
     } else if (event.event === 'online') {
+      const manual = operatorActions.onlineWasRequested(event.process.name);
       void pm2.describe(event.process.name).then((app) => {
         if (app?.pid === undefined) return;
         pids.set(event.process.name, app.pid);

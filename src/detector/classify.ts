@@ -21,12 +21,22 @@ export function describeExit(code: number | null, signal: string | null): string
   return `exited with code ${code}`;
 }
 
-const ERRORISH = /error|invalid|failed|refus|blocked|EADDRINUSE|already/i;
+const HEADLINE = /failed to start|Invalid config|Config invalid|start blocked|Missing config|EADDRINUSE|already running|already listening/i;
+const ERRORISH = /error|invalid|failed|refus|blocked|already/i;
 
-/** The one line of the Gateway's stderr worth quoting in a reason: the last error-looking one. */
+/**
+ * The words of the Gateway's stderr worth quoting in a reason: its own headline ("Gateway failed to
+ * start: Invalid config at ...:" and the problem line after it), else the last error-looking line.
+ */
 export function pickEvidence(errorOutput: readonly string[]): string | undefined {
-  for (let i = errorOutput.length - 1; i >= 0; i -= 1) {
-    if (ERRORISH.test(errorOutput[i]!)) return errorOutput[i];
+  const headline = errorOutput.findIndex((line) => HEADLINE.test(line));
+  if (headline >= 0) {
+    const line = errorOutput[headline]!;
+    const next = errorOutput[headline + 1];
+    return line.trimEnd().endsWith(':') && next ? `${line.trim()} ${next.trim()}` : line.trim();
   }
-  return errorOutput[errorOutput.length - 1];
+  for (let i = errorOutput.length - 1; i >= 0; i -= 1) {
+    if (ERRORISH.test(errorOutput[i]!)) return errorOutput[i]!.trim();
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@ import type {
 } from './types.js';
 
 const HOUR_MS = 3_600_000;
+const ORPHAN_NOTE = '; the port answers, but PM2 runs no process for it (an orphaned Gateway or a foreign process holds the port)';
 
 export function initialSnapshot(at: number, settings: DetectorSettings): DetectorSnapshot {
   return {
@@ -40,7 +41,7 @@ export function step(s: DetectorSnapshot, e: DetectorEvent, settings: DetectorSe
       return goDown(s, e.at, 'crash-looping', 'PM2 gave up restarting it (restart overlimit)', settings, { breaker: true, action: 'none' });
     case 'not-running':
       if (s.state === 'down') return { next: s, effects: [] };
-      return goDown(s, e.at, e.status === 'errored' ? 'crashed' : 'stopped', `PM2 reports it ${e.status}`, settings, { action: 'none' });
+      return goDown({ ...s, pid: undefined }, e.at, e.status === 'errored' ? 'crashed' : 'stopped', `PM2 reports it ${e.status}`, settings, { action: 'none' });
     case 'tick':
       return graceExpired(s, e.at) ? startTimedOut(s, e.at, settings) : { next: s, effects: [] };
   }
@@ -70,6 +71,11 @@ function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings)
       }
       return graceExpired(counted, e.at) ? startTimedOut(counted, e.at, settings) : { next: counted, effects: [] };
     case 'down':
+      if (e.live && s.pid === undefined) {
+        // Something answers on the port, but not a process PM2 runs for this app: an orphan or a stranger.
+        const base = s.reason.split(ORPHAN_NOTE)[0];
+        return { next: { ...counted, reason: `${base}${ORPHAN_NOTE}` }, effects: [] };
+      }
       if (e.live && counted.okStreak >= settings.successThreshold) {
         return transition(counted, liveState, e.at, `answering again: ${liveReason}`, { classification: undefined });
       }

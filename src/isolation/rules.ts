@@ -2,7 +2,7 @@ import type { ResolvedInstance } from '../config/instance.js';
 import { derivedPortRanges, formatRange, portInRange, rangesOverlap } from './ports.js';
 
 export interface IsolationProblem {
-  readonly rule: 'shared-path' | 'shared-port' | 'port-overlap' | 'shared-browser-endpoint' | 'port-taken';
+  readonly rule: 'shared-path' | 'shared-port' | 'port-overlap' | 'shared-endpoint' | 'port-taken' | 'no-token';
   readonly message: string;
   readonly fix: string;
 }
@@ -16,8 +16,8 @@ export type PortHolder =
 const PATH_KEYS = [
   ['configPath', 'config file', 'configPath'],
   ['stateDir', 'state dir', 'stateDir'],
-  ['workspace', 'workspace', 'workspace (or agents.defaults.workspace in its Gateway config)'],
-  ['logFile', 'Gateway log file', 'logFile (or logging.file in its Gateway config)'],
+  ['workspace', 'workspace', 'workspace'],
+  ['logFile', 'Gateway log file', 'logFile'],
 ] as const;
 
 /** Every rule from the Gateway's multiple-gateways checklist, applied to two instances. Pure. */
@@ -28,7 +28,7 @@ export function findIsolationProblems(a: ResolvedInstance, b: ResolvedInstance):
       problems.push({
         rule: 'shared-path',
         message: `${a.name} and ${b.name} share the same ${label}: ${a[key]}`,
-        fix: `give instances.${b.name}.${setting} its own path`,
+        fix: fixForPath(b, setting),
       });
     }
   }
@@ -50,18 +50,36 @@ export function findIsolationProblems(a: ResolvedInstance, b: ResolvedInstance):
       }
     }
   }
-  problems.push(...sharedBrowserEndpoints(a, b), ...endpointsInsidePorts(a, b), ...endpointsInsidePorts(b, a));
+  problems.push(...sharedPinnedEndpoints(a, b), ...endpointsInsidePorts(a, b), ...endpointsInsidePorts(b, a));
   return problems;
 }
 
-function sharedBrowserEndpoints(a: ResolvedInstance, b: ResolvedInstance): IsolationProblem[] {
+const GATEWAY_KEYS: Readonly<Record<string, string>> = { workspace: 'agents.defaults.workspace', logFile: 'logging.file' };
+
+function fixForPath(instance: ResolvedInstance, setting: string): string {
+  const gatewayKey = GATEWAY_KEYS[setting];
+  if (gatewayKey && instance.gatewayConfigExists) return `set ${gatewayKey} in ${instance.configPath} to a path of its own`;
+  return `give instances.${instance.name}.${setting} its own path`;
+}
+
+/** A Gateway lifeguard cannot authenticate to would look hung forever and be restarted for nothing. */
+export function findProbeProblems(instance: ResolvedInstance): IsolationProblem[] {
+  if (!instance.gatewayConfigExists || instance.token) return [];
+  return [{
+    rule: 'no-token',
+    message: `${instance.name}'s Gateway config ${instance.configPath} has no gateway.auth.token, so no outside client (lifeguard included) can connect to it`,
+    fix: `set gateway.auth = { mode: "token", token: "<a long random string>" } in ${instance.configPath}`,
+  }];
+}
+
+function sharedPinnedEndpoints(a: ResolvedInstance, b: ResolvedInstance): IsolationProblem[] {
   const problems: IsolationProblem[] = [];
-  for (const ea of a.browserEndpoints) {
-    for (const eb of b.browserEndpoints) {
+  for (const ea of a.pinnedEndpoints) {
+    for (const eb of b.pinnedEndpoints) {
       if (ea.value === eb.value || (ea.port !== undefined && ea.port === eb.port && sameHost(ea.value, eb.value))) {
         problems.push({
-          rule: 'shared-browser-endpoint',
-          message: `${a.name}'s ${ea.key} (${ea.value}) and ${b.name}'s ${eb.key} (${eb.value}) point at the same browser endpoint`,
+          rule: 'shared-endpoint',
+          message: `${a.name}'s ${ea.key} (${ea.value}) and ${b.name}'s ${eb.key} (${eb.value}) pin the same port or URL`,
           fix: `give ${b.name} its own value for ${eb.key} in ${b.configPath}`,
         });
       }
@@ -72,7 +90,7 @@ function sharedBrowserEndpoints(a: ResolvedInstance, b: ResolvedInstance): Isola
 
 function endpointsInsidePorts(a: ResolvedInstance, b: ResolvedInstance): IsolationProblem[] {
   const problems: IsolationProblem[] = [];
-  for (const ea of a.browserEndpoints) {
+  for (const ea of a.pinnedEndpoints) {
     const foreign = derivedPortRanges(b.port).find((range) => ea.port !== undefined && portInRange(ea.port, range));
     if (foreign && ea.port !== undefined) {
       problems.push({
@@ -120,5 +138,5 @@ export function findTakenPorts(instance: ResolvedInstance, holders: ReadonlyMap<
 
 export function formatProblems(problems: readonly IsolationProblem[]): string {
   const lines = problems.map((p) => `- ${p.message}\n  Fix: ${p.fix}.`);
-  return `Isolation check failed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
+  return `Pre-start check failed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
 }

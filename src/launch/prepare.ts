@@ -5,7 +5,7 @@ import { resolveInstances, type ResolvedInstances } from '../config/resolve-inst
 import { INSTANCE_NAMES } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { findPortHolders } from '../isolation/port-holders.js';
-import { findIsolationProblems, findTakenPorts, formatProblems, type IsolationProblem } from '../isolation/rules.js';
+import { findIsolationProblems, findProbeProblems, findTakenPorts, formatProblems, type IsolationProblem } from '../isolation/rules.js';
 import { derivedPortRanges } from '../isolation/ports.js';
 import { buildApps, type Pm2App } from '../pm2/apps.js';
 import { resolveGatewayRuntime, type GatewayRuntime } from '../runtime/resolve.js';
@@ -30,7 +30,7 @@ export async function checkIsolation(instances: ResolvedInstances): Promise<Isol
   const problems = findIsolationProblems(instances.main, instances.rescue);
   const ports = INSTANCE_NAMES.flatMap((name) => derivedPortRanges(instances[name].port).filter((r) => r.first === r.last).map((r) => r.first));
   const holders = await findPortHolders(ports);
-  for (const name of INSTANCE_NAMES) problems.push(...findTakenPorts(instances[name], holders));
+  for (const name of INSTANCE_NAMES) problems.push(...findTakenPorts(instances[name], holders), ...findProbeProblems(instances[name]));
   return problems;
 }
 

@@ -25,9 +25,10 @@ export async function runProbeCycle(instance: ResolvedInstance, timeoutMs: numbe
     probeGatewayWs({ url: `ws://127.0.0.1:${instance.port}`, token: instance.token, timeoutMs, clientVersion }),
     ...httpPaths.map((path) => probeHttp({ port: instance.port, path, timeoutMs })),
   ]);
-  const readiness = instance.flavour === 'openclaw' ? http.find((r) => r.detail.startsWith('/readyz')) : undefined;
-  const live = ws.ok;
+  const [liveness, readiness] = http;
+  // Live needs both faces a client uses; Clawdbot's HTTP only says the listener is up.
+  const live = ws.ok && liveness !== undefined && liveness.ok;
   const ready = live && (readiness === undefined || readiness.ok);
-  const detail = !live ? ws.detail : !ready && readiness ? readiness.detail : ws.detail;
+  const detail = !ws.ok ? ws.detail : !liveness?.ok ? liveness?.detail ?? 'no HTTP probe' : !ready && readiness ? readiness.detail : ws.detail;
   return { at, live, ready, latencyMs: ws.latencyMs, detail, ws, http };
 }

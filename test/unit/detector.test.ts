@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { initialSnapshot, step } from '../../src/detector/machine.js';
-import { classifyExit } from '../../src/detector/classify.js';
+import { classifyExit, pickEvidence } from '../../src/detector/classify.js';
 import type { DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot } from '../../src/detector/types.js';
 
 const settings: DetectorSettings = {
@@ -185,5 +185,31 @@ describe('detector purity', () => {
       }
       assert.doesNotMatch(source, /Date\.now\(|setTimeout|process\./, `${file} reads the clock or the process`);
     }
+  });
+});
+
+describe('evidence quoted from the Gateway', () => {
+  it("quotes OpenClaw's headline with its problem line, not the advice after it", () => {
+    const stderr = [
+      'Gateway failed to start: Invalid config at /h/.openclaw/openclaw.json:',
+      '<root>: Unrecognized key: "bogusTopKey"',
+      'Run "openclaw doctor --fix" to repair, then retry.',
+      'If startup is still blocked, inspect the adjacent .bak backup before restoring it manually.',
+    ];
+    assert.equal(pickEvidence(stderr), 'Gateway failed to start: Invalid config at /h/.openclaw/openclaw.json: <root>: Unrecognized key: "bogusTopKey"');
+  });
+  it('quotes nothing when stderr has nothing error-like', () => {
+    assert.equal(pickEvidence(['[gateway] ready', '[heartbeat] started']), undefined);
+  });
+});
+
+describe('detector: orphans', () => {
+  it('does not call an app PM2 stopped healthy because something else answers on its port', () => {
+    const down = run([{ type: 'not-running', at: 10_000, status: 'stopped' }], healthy()).snapshot;
+    const r = run([ok(12_000), ok(14_000), ok(16_000)], down);
+    assert.equal(r.snapshot.state, 'down');
+    assert.deepEqual(r.transitions, []);
+    assert.match(r.snapshot.reason, /PM2 runs no process for it/);
+    assert.equal(r.snapshot.reason.split('PM2 runs no process').length, 2, 'the note is not repeated');
   });
 });

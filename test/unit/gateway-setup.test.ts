@@ -51,7 +51,7 @@ describe('Gateway config', () => {
     assert.equal(read.facts.token, 'from-env');
     assert.equal(read.facts.workspace, '/w');
     assert.equal(read.facts.logFile, '/l.jsonl');
-    assert.deepEqual(read.facts.browserEndpoints, [
+    assert.deepEqual(read.facts.pinnedEndpoints, [
       { key: 'browser.controlUrl', value: 'http://127.0.0.1:9000', port: 9000 },
       { key: 'browser.profiles.work.cdpPort', value: '9222', port: 9222 },
     ]);
@@ -69,7 +69,7 @@ describe('Gateway config', () => {
 
 describe('PM2 apps', () => {
   const userHome = '/home/u';
-  const facts = { exists: true, browserEndpoints: [], token: 't' };
+  const facts = { exists: true, pinnedEndpoints: [], token: 't' };
   const main = resolveInstance({ name: 'main', profile: 'default', port: 18789 }, 'clawdbot', userHome, facts);
   const rescue = resolveInstance({ name: 'rescue', profile: 'rescue', port: 19789 }, 'clawdbot', userHome, facts);
   const apps = buildApps({

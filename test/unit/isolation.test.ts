@@ -12,7 +12,7 @@ function instance(name: 'main' | 'rescue', patch: Partial<ResolvedInstance> = {}
     { name, profile: name === 'main' ? 'default' : 'rescue', port: name === 'main' ? 18789 : 19789 },
     'openclaw',
     '/home/u',
-    { exists: false, browserEndpoints: [] },
+    { exists: false, pinnedEndpoints: [] },
   );
   return { ...base, ...patch };
 }
@@ -47,20 +47,20 @@ describe('isolation rules', () => {
     { name: "a browser-control port on main's canvas port", rescue: { port: 18791 }, rule: 'port-overlap', mentions: 'canvas host' },
     {
       name: 'a shared browser.cdpUrl',
-      rescue: { browserEndpoints: [{ key: 'browser.cdpUrl', value: 'http://127.0.0.1:9222', port: 9222 }] },
-      rule: 'shared-browser-endpoint',
-      mentions: 'same browser endpoint',
+      rescue: { pinnedEndpoints: [{ key: 'browser.cdpUrl', value: 'http://127.0.0.1:9222', port: 9222 }] },
+      rule: 'shared-endpoint',
+      mentions: 'pin the same port or URL',
     },
     {
       name: "a CDP port pinned inside main's range",
-      rescue: { browserEndpoints: [{ key: 'browser.profiles.work.cdpPort', value: '18820', port: 18820 }] },
+      rescue: { pinnedEndpoints: [{ key: 'browser.profiles.work.cdpPort', value: '18820', port: 18820 }] },
       rule: 'port-overlap',
       mentions: 'browser.profiles.work.cdpPort',
     },
   ];
   for (const c of cases) {
     it(`refuses ${c.name}, saying what and how to fix it`, () => {
-      const main = instance('main', { browserEndpoints: [{ key: 'browser.cdpUrl', value: 'http://127.0.0.1:9222', port: 9222 }] });
+      const main = instance('main', { pinnedEndpoints: [{ key: 'browser.cdpUrl', value: 'http://127.0.0.1:9222', port: 9222 }] });
       const problems = findIsolationProblems(main, instance('rescue', c.rescue));
       const hit = problems.find((p) => p.rule === c.rule && p.message.includes(c.mentions));
       assert.ok(hit, `no ${c.rule} problem in ${JSON.stringify(problems)}`);
@@ -72,7 +72,7 @@ describe('isolation rules', () => {
     const problems = findIsolationProblems(instance('main'), instance('rescue', { port: 18789, stateDir: '/home/u/.openclaw', configPath: '/home/u/.openclaw/openclaw.json' }));
     assert.ok(problems.length >= 3);
     const text = formatProblems(problems);
-    assert.match(text, /Isolation check failed \(\d+ problems\)/);
+    assert.match(text, /Pre-start check failed \(\d+ problems\)/);
     assert.equal(text.split('Fix:').length - 1, problems.length);
   });
 
