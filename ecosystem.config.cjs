@@ -1,7 +1,8 @@
 // PM2 entry point: `pm2 start ecosystem.config.cjs` (or `npm start`).
-// The app list comes from lifeguard itself, which first validates the config, checks that the main and
-// rescue Gateways are isolated, installs the pinned Gateway if none is found, and writes a minimal Gateway
-// config where none exists. If any check fails it prints why and PM2 starts nothing.
+// The app list comes from lifeguard itself: it validates its config, finds the Gateway (installing the
+// pinned one if none is found), checks that the main and rescue Gateways are isolated, and only then
+// writes a minimal Gateway config where none exists. If any check fails it prints why and PM2 starts
+// nothing.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { existsSync } = require('node:fs');

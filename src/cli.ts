@@ -37,8 +37,17 @@ program
   .command('up')
   .description('check isolation, install the Gateway if needed, and start both Gateways and the supervisor under PM2')
   .action(async () => {
-    await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
-    const code = pm2Cli(['start', ecosystemFile]);
+    const plan = await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
+    // `pm2 start` on an app that already runs restarts it: start only what is not online.
+    const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 10_000 }) : undefined;
+    const online = new Set((await pm2?.list() ?? []).filter((app) => app.status === 'online').map((app) => app.name));
+    pm2?.close();
+    const missing = plan.apps.map((app) => app.name).filter((name) => !online.has(name));
+    if (missing.length === 0) {
+      stderr('All three apps are already running; nothing was restarted. Use `npx pm2 restart <app>` to restart one.');
+      return;
+    }
+    const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
     if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
     stderr('\nStarted. The Gateways take 10-60 s to come up; watch them with `npx lifeguard status`.');
   });
