@@ -22,6 +22,7 @@ export function describeExit(code: number | null, signal: string | null): string
 }
 
 const HEADLINE = /failed to start|Invalid config|Config invalid|start blocked|Missing config|EADDRINUSE|already running|already listening/i;
+const LEADING_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?\s+/;
 const ERRORISH = /error|invalid|failed|refus|blocked|already/i;
 
 /**
@@ -29,14 +30,15 @@ const ERRORISH = /error|invalid|failed|refus|blocked|already/i;
  * start: Invalid config at ...:" and the problem line after it), else the last error-looking line.
  */
 export function pickEvidence(errorOutput: readonly string[]): string | undefined {
-  const headline = errorOutput.findIndex((line) => HEADLINE.test(line));
+  const lines = errorOutput.map((line) => line.replace(LEADING_TIMESTAMP, ''));
+  const headline = lines.findIndex((line) => HEADLINE.test(line));
   if (headline >= 0) {
-    const line = errorOutput[headline]!;
-    const next = errorOutput[headline + 1];
+    const line = lines[headline]!;
+    const next = lines[headline + 1];
     return line.trimEnd().endsWith(':') && next ? `${line.trim()} ${next.trim()}` : line.trim();
   }
-  for (let i = errorOutput.length - 1; i >= 0; i -= 1) {
-    if (ERRORISH.test(errorOutput[i]!)) return errorOutput[i]!.trim();
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    if (ERRORISH.test(lines[i]!)) return lines[i]!.trim();
   }
   return undefined;
 }

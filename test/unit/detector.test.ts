@@ -191,7 +191,7 @@ describe('detector purity', () => {
 describe('evidence quoted from the Gateway', () => {
   it("quotes OpenClaw's headline with its problem line, not the advice after it", () => {
     const stderr = [
-      'Gateway failed to start: Invalid config at /h/.openclaw/openclaw.json:',
+      '2026-11-25T19:44:25.220+00:00 Gateway failed to start: Invalid config at /h/.openclaw/openclaw.json:',
       '<root>: Unrecognized key: "bogusTopKey"',
       'Run "openclaw doctor --fix" to repair, then retry.',
       'If startup is still blocked, inspect the adjacent .bak backup before restoring it manually.',
