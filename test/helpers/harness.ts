@@ -166,6 +166,9 @@ export interface PollOptions {
   readonly describeLast?: () => string;
 }
 
+/** Thrown from a poll check to stop polling at once: waiting longer cannot help. */
+export class GiveUp extends Error {}
+
 /** Polls until `check` returns something truthy; fails with the last observation at the deadline. */
 export async function pollUntil<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, options: PollOptions): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
@@ -176,6 +179,7 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
       if (value) return value;
       lastError = undefined;
     } catch (error) {
+      if (error instanceof GiveUp) throw new Error(`gave up waiting for ${what}: ${error.message}${options.describeLast ? `\nlast seen: ${options.describeLast()}` : ''}`);
       lastError = error;
     }
     if (Date.now() >= deadline) break;
@@ -325,11 +329,17 @@ export class LifeguardRun {
     return status;
   }
 
-  /** Polls `status --json` until `accept` holds. */
+  /**
+   * Polls `status --json` until `accept` holds. Gives up early when an instance is down for a reason
+   * lifeguard does not retry (crash loop breaker open, config refused): no deadline would change that.
+   */
   waitForStatus(what: string, accept: (status: StatusView) => boolean, timeoutMs: number): Promise<StatusView> {
     return pollUntil(what, async () => {
       const status = await this.status();
-      return accept(status) ? status : undefined;
+      if (accept(status)) return status;
+      const stuck = status.instances.find((i) => i.state === 'down' && (i.classification === 'crash-looping' || i.classification === 'config-invalid'));
+      if (stuck) throw new GiveUp(`${stuck.instance} is down [${stuck.classification}]: ${stuck.reason}`);
+      return undefined;
     }, { timeoutMs, intervalMs: 1_000, describeLast: () => `${formatStatus(this.lastStatus)}\n${this.diagnostics()}` });
   }
 
