@@ -7,7 +7,7 @@ import { INSTANCE_NAMES } from '../config/schema.js';
 import { createLogger, redactText } from '../core/log.js';
 import { killTree } from '../actions/kill-tree.js';
 import { connectPm2, type Pm2Client, type Pm2ExitDetail, type Pm2LogEvent, type Pm2ProcessEvent } from '../actions/pm2.js';
-import { initialSnapshot } from '../detector/machine.js';
+import { resumeSnapshot } from '../detector/machine.js';
 import type { DetectorEffect, DetectorSettings } from '../detector/types.js';
 import { runProbeCycle } from '../probes/cycle.js';
 import { resolveGatewayRuntime } from '../runtime/resolve.js';
@@ -15,7 +15,7 @@ import { createJournal } from '../surfaces/journal.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { InstanceWatcher } from './instance-watcher.js';
 import { OperatorActionTracker } from './pm2-events.js';
-import { writeStatus } from './status-store.js';
+import { readStatus, writeStatus } from './status-store.js';
 
 const ERROR_TAIL_LINES = 40;
 const RECONCILE_EVERY_MS = 15_000;
@@ -43,6 +43,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const journal = createJournal(config.home);
   const settings = detectorSettings(config);
   const startedAt = Date.now();
+  const previous = await readStatus(config.home);
   const tails = new Map<string, Array<{ stream: 'out' | 'err'; line: string }>>();
   const exitDetails = new Map<string, Pm2ExitDetail>();
   const operatorActions = new OperatorActionTracker();
@@ -69,7 +70,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       if (read.ok && read.facts.token !== instance.token) instance = { ...instance, token: read.facts.token };
     };
     const execute = (effect: DetectorEffect) => executeEffect(effect, { name, appName: instance.appName, pm2, log, journal, secrets });
-    return new InstanceWatcher(instance, initialSnapshot(Date.now(), settings), {
+    const saved = previous?.instances.find((i) => i.instance === name)?.detector;
+    return new InstanceWatcher(instance, resumeSnapshot(saved, Date.now(), settings), {
       settings,
       log,
       now: Date.now,
@@ -135,7 +137,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       if (app?.status === 'online' && app.pid !== undefined) {
         if (pids.get(watcher.instance.appName) !== app.pid) {
           pids.set(watcher.instance.appName, app.pid);
-          await watcher.dispatch({ type: 'online', at: Date.now(), pid: app.pid, manual: false });
+          // Grace runs from the spawn PM2 saw, so a Gateway hung before lifeguard started is not given a new one.
+          await watcher.dispatch({ type: 'online', at: app.uptimeSince ?? Date.now(), pid: app.pid, manual: false });
         }
       } else if (!TRANSITIONAL_STATUSES.has(app?.status ?? '')) {
         pids.set(watcher.instance.appName, undefined);

@@ -26,6 +26,24 @@ export function initialSnapshot(at: number, settings: DetectorSettings): Detecto
 }
 
 /**
+ * The snapshot after lifeguard itself restarts: the crash-loop window, the restart budget, the breaker
+ * and a `down` verdict carry over, so a restart of the supervisor never resets its safety limits.
+ * Probes and PM2 then re-establish everything else.
+ */
+export function resumeSnapshot(saved: DetectorSnapshot | undefined, at: number, settings: DetectorSettings): DetectorSnapshot {
+  const fresh = initialSnapshot(at, settings);
+  if (!saved) return fresh;
+  const carried: DetectorSnapshot = {
+    ...fresh,
+    exits: saved.exits.filter((t) => at - t < settings.crashLoopWindowMs),
+    restarts: saved.restarts.filter((t) => at - t < HOUR_MS),
+    breakerOpen: saved.breakerOpen,
+  };
+  if (saved.state !== 'down') return carried;
+  return { ...carried, state: 'down', since: saved.since, reason: saved.reason, classification: saved.classification, graceUntil: undefined };
+}
+
+/**
  * The health state machine of one instance: pure, with time taken from the event. Effects are data the
  * daemon carries out (journal lines, PM2 restarts and stops).
  */
@@ -43,7 +61,7 @@ export function step(s: DetectorSnapshot, e: DetectorEvent, settings: DetectorSe
       if (s.state === 'down') return { next: s, effects: [] };
       return goDown({ ...s, pid: undefined }, e.at, e.status === 'errored' ? 'crashed' : 'stopped', `PM2 reports it ${e.status}`, settings, { action: 'none' });
     case 'tick':
-      return graceExpired(s, e.at) ? startTimedOut(s, e.at, settings) : { next: s, effects: [] };
+      return graceExpired(s, e.at, settings) ? startTimedOut(s, e.at, settings) : { next: s, effects: [] };
   }
 }
 
@@ -64,12 +82,12 @@ function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings)
   switch (s.state) {
     case 'starting':
       if (e.live) return transition(counted, liveState, e.at, liveReason, { graceUntil: undefined });
-      return graceExpired(counted, e.at) ? startTimedOut(counted, e.at, settings) : { next: counted, effects: [] };
+      return graceExpired(counted, e.at, settings) ? startTimedOut(counted, e.at, settings) : { next: counted, effects: [] };
     case 'recovering':
       if (e.live && counted.okStreak >= settings.successThreshold) {
         return transition(counted, liveState, e.at, `recovered: ${liveReason}`, { graceUntil: undefined, classification: undefined });
       }
-      return graceExpired(counted, e.at) ? startTimedOut(counted, e.at, settings) : { next: counted, effects: [] };
+      return graceExpired(counted, e.at, settings) ? startTimedOut(counted, e.at, settings) : { next: counted, effects: [] };
     case 'down':
       if (e.live && s.pid === undefined) {
         // Something answers on the port, but not a process PM2 runs for this app: an orphan or a stranger.
@@ -78,6 +96,10 @@ function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings)
       }
       if (e.live && counted.okStreak >= settings.successThreshold) {
         return transition(counted, liveState, e.at, `answering again: ${liveReason}`, { classification: undefined });
+      }
+      if (!e.live && s.classification === 'hung' && s.pid !== undefined && restartAllowed(s, e.at, settings)) {
+        // Still hung, and the hourly budget has room again.
+        return goDown(counted, e.at, 'hung', `still no answer: ${e.detail}`, settings, { action: 'kill' });
       }
       return { next: counted, effects: [] };
     case 'healthy':
@@ -155,8 +177,17 @@ function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): 
   return goDown(counted, e.at, classification, `${how}${evidence}`, settings, { action: 'none' });
 }
 
-function graceExpired(s: DetectorSnapshot, at: number): boolean {
-  return (s.state === 'starting' || s.state === 'recovering') && s.graceUntil !== undefined && at >= s.graceUntil;
+/**
+ * The grace is over, and the instance has not answered for a whole failure threshold: a Gateway that
+ * was already running when lifeguard (re)started is judged like a watched one, not killed on one blip.
+ */
+function graceExpired(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
+  const waiting = s.state === 'starting' || s.state === 'recovering';
+  return waiting && s.graceUntil !== undefined && at >= s.graceUntil && (s.pid === undefined || s.failStreak >= settings.failureThreshold);
+}
+
+function restartAllowed(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
+  return !s.breakerOpen && s.restarts.filter((t) => at - t < HOUR_MS).length < settings.maxRestartsPerHour;
 }
 
 function startTimedOut(s: DetectorSnapshot, at: number, settings: DetectorSettings): StepResult {

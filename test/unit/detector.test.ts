@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { initialSnapshot, step } from '../../src/detector/machine.js';
+import { initialSnapshot, resumeSnapshot, step } from '../../src/detector/machine.js';
 import { classifyExit, pickEvidence } from '../../src/detector/classify.js';
 import type { DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot } from '../../src/detector/types.js';
 
@@ -52,10 +52,19 @@ describe('detector: start-up', () => {
   });
 
   it('calls a process that never answers within the grace hung and restarts it (the grace has a deadline)', () => {
-    const r = run([online(0, 100), fail(30_000), { type: 'tick', at: 60_000 }]);
+    const r = run([online(0, 100), fail(30_000), fail(40_000), fail(50_000), { type: 'tick', at: 60_000 }]);
     assert.deepEqual(r.transitions, ['down', 'recovering']);
     assert.equal(r.snapshot.classification, 'hung');
     assert.deepEqual(r.effects.find((e) => e.type === 'restart'), { type: 'restart', kill: true, pid: 100, reason: 'no successful probe within the 60 s start-up grace' });
+  });
+
+  it('judges a Gateway that was already running when lifeguard started by the threshold, not one blip', () => {
+    // PM2 reports the process spawned long ago, so its grace is already over.
+    const once = run([online(-600_000, 100), fail(1_000)]);
+    assert.equal(once.snapshot.state, 'starting');
+    assert.equal(once.effects.length, 0);
+    const thrice = run([online(-600_000, 100), fail(1_000), fail(1_500), fail(2_000)]);
+    assert.deepEqual(thrice.transitions, ['down', 'recovering']);
   });
 
   it('reports degraded when live but not ready', () => {
@@ -107,8 +116,11 @@ describe('detector: hysteresis', () => {
     assert.equal(third.effects.some((e) => e.type === 'restart'), false);
     assert.equal(third.snapshot.state, 'down');
     assert.match(third.snapshot.reason, /restart budget of 2 per hour used up/);
-    const nextHour = run([fail(3_800_000), fail(3_801_000), fail(3_802_000)], { ...s, state: 'healthy' });
-    assert.equal(nextHour.effects.filter((e) => e.type === 'restart').length, 1, 'the budget refills after an hour');
+    const stillHung = run([fail(303_000)], third.snapshot);
+    assert.equal(stillHung.effects.length, 0);
+    const nextHour = run([fail(3_800_000)], third.snapshot);
+    assert.equal(nextHour.effects.filter((e) => e.type === 'restart').length, 1, 'the budget refills after an hour and the still-hung Gateway is restarted');
+    assert.equal(nextHour.snapshot.state, 'recovering');
   });
 });
 
@@ -211,5 +223,22 @@ describe('detector: orphans', () => {
     assert.deepEqual(r.transitions, []);
     assert.match(r.snapshot.reason, /PM2 runs no process for it/);
     assert.equal(r.snapshot.reason.split('PM2 runs no process').length, 2, 'the note is not repeated');
+  });
+});
+
+describe('detector: lifeguard restarting itself', () => {
+  it('carries the crash window, budget, breaker and a down verdict over, and nothing else', () => {
+    const looping = run([exit(1_000, 100), online(2_000, 101), exit(3_000, 101), online(4_000, 102), exit(5_000, 102), online(6_000, 103), exit(7_000, 103)], healthy()).snapshot;
+    assert.equal(looping.breakerOpen, true);
+    const resumed = resumeSnapshot(looping, 60_000, settings);
+    assert.equal(resumed.state, 'down');
+    assert.equal(resumed.classification, 'crash-looping');
+    assert.equal(resumed.breakerOpen, true);
+    assert.equal(resumed.exits.length, 4);
+    assert.equal(resumed.pid, undefined);
+    const later = resumeSnapshot(looping, 7_000 + settings.crashLoopWindowMs + 1, settings);
+    assert.equal(later.exits.length, 0, 'exits older than the window are dropped');
+    assert.equal(resumeSnapshot({ ...healthy(), restarts: [1_000] }, 2_000, settings).state, 'starting');
+    assert.deepEqual(resumeSnapshot({ ...healthy(), restarts: [1_000] }, 2_000, settings).restarts, [1_000]);
   });
 });
