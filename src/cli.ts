@@ -14,7 +14,7 @@ import { connectPm2, isPm2DaemonRunning } from './actions/pm2.js';
 import { readStatus } from './daemon/status-store.js';
 import { runSupervisor } from './daemon/supervisor.js';
 import { provisionRuntime } from './runtime/provision.js';
-import { resolveGatewayRuntime, runtimeDir } from './runtime/resolve.js';
+import { defaultFlavour, resolveGatewayRuntime, runtimeDir } from './runtime/resolve.js';
 import { buildStatusView, renderStatus } from './surfaces/status-view.js';
 import { LIFEGUARD_VERSION } from './version.js';
 
@@ -74,7 +74,7 @@ program
   .action(async (options: { json?: boolean }) => {
     const config = await loadConfig({ env: process.env, cwd: process.cwd() });
     const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: stderr }).catch(() => undefined);
-    const flavour: Flavour = runtime?.flavour ?? (config.gateway.flavour === 'auto' ? 'openclaw' : config.gateway.flavour);
+    const flavour = runtime?.flavour ?? defaultFlavour(config);
     const instances = await resolveInstances(config, flavour);
     const problems = await checkIsolation(instances);
     if (options.json) {

@@ -19,6 +19,8 @@ export interface ResolvedInstance {
   readonly logFile: string;
   readonly token: string | undefined;
   readonly gatewayConfigExists: boolean;
+  readonly bonjour: boolean;
+  readonly extraEnv: Readonly<Record<string, string>>;
   readonly pinnedEndpoints: GatewayConfigFacts['pinnedEndpoints'];
 }
 
@@ -67,6 +69,8 @@ export function resolveInstance(
     logFile,
     token: facts.token,
     gatewayConfigExists: facts.exists,
+    bonjour: spec.bonjour,
+    extraEnv: spec.env,
     pinnedEndpoints: facts.pinnedEndpoints,
   };
 }

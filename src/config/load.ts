@@ -16,6 +16,8 @@ export interface InstanceSpec {
   readonly stateDir?: string;
   readonly workspace?: string;
   readonly logFile?: string;
+  readonly bonjour: boolean;
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export interface LifeguardConfig extends Omit<LifeguardConfigFile, 'instances'> {
@@ -106,6 +108,8 @@ export function parseConfig(
         name,
         profile: spec.profile,
         port: spec.port,
+        bonjour: spec.bonjour,
+        env: spec.env,
         ...optional('configPath', resolvePath(`instances.${name}.configPath`, spec.configPath)),
         ...optional('stateDir', resolvePath(`instances.${name}.stateDir`, spec.stateDir)),
         ...optional('workspace', resolvePath(`instances.${name}.workspace`, spec.workspace)),
@@ -158,6 +162,10 @@ function formatConfigIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, s
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length ? issue.path.map(String).join('.') : 'the top level';
       return `- ${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}.\n  Fix: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling against docs/configuration.md.`;
+    }
+    if (issue.code === 'invalid_key') {
+      const why = issue.issues.map((inner) => inner.message).join('; ');
+      return `- ${key}: the name ${why}.\n  Fix: remove ${key} or rename it.`;
     }
     return `- ${key}: ${issue.message}${got}.\n  Fix: set ${key} to a valid value (see docs/configuration.md) or remove it to use the default.`;
   });

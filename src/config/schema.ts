@@ -21,7 +21,14 @@ const profile = z
 const duration = (min: number, max: number) =>
   z.number().int('must be a whole number of milliseconds').min(min, `must be at least ${min} ms`).max(max, `must be at most ${max} ms`);
 
-const instance = (defaults: { profile: string; port: number }) =>
+/** Variables lifeguard sets itself; letting `env` override them would undo the isolation. */
+const RESERVED_ENV = /^(PATH|HOME|NODE_ENV|NO_COLOR|LIFEGUARD_.*|(OPENCLAW|CLAWDBOT)_(CONFIG_PATH|STATE_DIR|GATEWAY_PORT|PROFILE|NO_RESPAWN|DISABLE_BONJOUR))$/;
+const extraEnv = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').refine((key) => !RESERVED_ENV.test(key), 'is set by lifeguard itself and cannot be overridden'),
+  z.string(),
+);
+
+const instance = (defaults: { profile: string; port: number; bonjour: boolean }) =>
   z
     .strictObject({
       profile: profile.default(defaults.profile),
@@ -30,6 +37,10 @@ const instance = (defaults: { profile: string; port: number }) =>
       stateDir: path.optional(),
       workspace: path.optional(),
       logFile: path.optional(),
+      /** Advertise the Gateway over mDNS; two instances on a host clash on the name, so the rescue does not. */
+      bonjour: z.boolean().default(defaults.bonjour),
+      /** Extra environment for this Gateway app only (PM2 passes it nothing else). */
+      env: extraEnv.default({}),
     })
     .prefault({});
 
@@ -44,8 +55,8 @@ export const configSchema = z
       .prefault({}),
     instances: z
       .strictObject({
-        main: instance({ profile: 'default', port: 18789 }),
-        rescue: instance({ profile: 'rescue', port: 19789 }),
+        main: instance({ profile: 'default', port: 18789, bonjour: true }),
+        rescue: instance({ profile: 'rescue', port: 19789, bonjour: false }),
       })
       .prefault({}),
     probes: z

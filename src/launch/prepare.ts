@@ -8,7 +8,8 @@ import { findPortHolders } from '../isolation/port-holders.js';
 import { findIsolationProblems, findProbeProblems, findTakenPorts, formatProblems, type IsolationProblem } from '../isolation/rules.js';
 import { derivedPortRanges } from '../isolation/ports.js';
 import { buildApps, type Pm2App } from '../pm2/apps.js';
-import { resolveGatewayRuntime, type GatewayRuntime } from '../runtime/resolve.js';
+import { pm2Home } from '../actions/pm2.js';
+import { defaultFlavour, resolveGatewayRuntime, type GatewayRuntime } from '../runtime/resolve.js';
 
 export interface LaunchPlan {
   readonly config: LifeguardConfig;
@@ -40,10 +41,17 @@ export async function checkIsolation(instances: ResolvedInstances): Promise<Isol
  */
 export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan> {
   const config = await loadConfig({ env: options.env, cwd: options.cwd });
-  const runtime = await resolveGatewayRuntime(config, { env: options.env, provision: options.provision, progress: options.progress });
-  const planned = await resolveInstances(config, runtime.flavour, options.env);
+  // Check before installing anything: a refused config should not cost a Gateway download first.
+  const installed = await resolveGatewayRuntime(config, { env: options.env, provision: false, progress: options.progress })
+    .catch((error: unknown) => {
+      if (!options.provision) throw error;
+      return undefined;
+    });
+  const flavour = installed?.flavour ?? defaultFlavour(config);
+  const planned = await resolveInstances(config, flavour, options.env);
   const problems = await checkIsolation(planned);
   if (problems.length > 0) throw new UserError(`${formatProblems(problems)}\nNothing was started.`);
+  const runtime = installed ?? await resolveGatewayRuntime(config, { env: options.env, provision: true, progress: options.progress });
   for (const name of INSTANCE_NAMES) {
     const instance = planned[name];
     const outcome = await ensureGatewayConfig(instance.configPath, { flavour: runtime.flavour, port: instance.port, workspace: instance.workspace, logFile: instance.logFile });
@@ -58,6 +66,8 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
     cliScript: fileURLToPath(new URL('./cli.js', new URL('../', import.meta.url))),
     configSource: config.source,
     lifeguardNode: process.execPath,
+    pm2Home: pm2Home(options.env),
+    path: options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
   });
   return { config, runtime, instances, apps };
 }

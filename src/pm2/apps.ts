@@ -36,6 +36,10 @@ export interface AppsContext {
   readonly configSource: string | undefined;
   /** Node that runs lifeguard itself. */
   readonly lifeguardNode: string;
+  /** The PM2 home the supervisor must connect to (it gets no inherited env). */
+  readonly pm2Home: string;
+  /** PATH for the supervisor. */
+  readonly path: string;
 }
 
 export const LIFEGUARD_APP = 'lifeguard';
@@ -61,6 +65,7 @@ export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEn
     // PM2 otherwise passes the caller's whole environment (and its secrets) to the app.
     filter_env: [''],
     env: {
+      ...instance.extraEnv,
       PATH: `${dirname(ctx.runtime.node)}:${SYSTEM_PATH}`,
       HOME: ctx.userHome,
       NODE_ENV: 'production',
@@ -72,6 +77,7 @@ export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEn
       ...(instance.profile === DEFAULT_PROFILE ? {} : { [`${prefix}_PROFILE`]: instance.profile }),
       // One process per app: the CLI otherwise re-spawns itself and PM2 would watch the wrong pid.
       [`${prefix}_NO_RESPAWN`]: '1',
+      ...(instance.bonjour ? {} : { [`${prefix}_DISABLE_BONJOUR`]: '1' }),
       LIFEGUARD_INSTANCE: instance.name,
       LIFEGUARD_HOME: ctx.lifeguardHome,
       ...extraEnv,
@@ -109,7 +115,12 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
       args: ['supervise'],
       interpreter: ctx.lifeguardNode,
       cwd: ctx.lifeguardHome,
+      filter_env: [''],
       env: {
+        PATH: ctx.path,
+        HOME: ctx.userHome,
+        PM2_HOME: ctx.pm2Home,
+        PM2_DISABLE_VERSION_CHECK: '1',
         LIFEGUARD_HOME: ctx.lifeguardHome,
         ...(ctx.configSource ? { LIFEGUARD_CONFIG: ctx.configSource } : {}),
         LIFEGUARD_GATEWAY_BIN: ctx.runtime.entry,

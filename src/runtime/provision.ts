@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Flavour } from '../config/schema.js';
 import { writeFileAtomically } from '../core/fs.js';
@@ -22,8 +22,23 @@ export function runtimeLayout(dir: string, flavour: Flavour): ProvisionedRuntime
   };
 }
 
+/** Written last, after a complete install: an interrupted install or an older pin never counts. */
+function markerPath(dir: string): string {
+  return join(dir, '.lifeguard-runtime.json');
+}
+
+function expectedMarker(flavour: Flavour): string {
+  const pin = RUNTIME_PINS[flavour];
+  return JSON.stringify({ package: pin.packageName, version: pin.version, node: pin.nodeVersion });
+}
+
 export function isProvisioned(runtime: ProvisionedRuntime): boolean {
-  return existsSync(runtime.entry) && existsSync(runtime.node);
+  if (!existsSync(runtime.entry) || !existsSync(runtime.node)) return false;
+  try {
+    return readFileSync(markerPath(runtime.dir), 'utf8').trim() === expectedMarker(runtime.flavour);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -74,10 +89,11 @@ export async function provisionRuntime(
       else reject(new Error(`npm install failed with exit code ${code}:\n${output.trim()}`));
     });
   });
-  if (!isProvisioned(runtime)) throw new Error(`npm install finished but ${runtime.entry} or ${runtime.node} is missing`);
+  if (!existsSync(runtime.entry) || !existsSync(runtime.node)) throw new Error(`npm install finished but ${runtime.entry} or ${runtime.node} is missing`);
   // OpenClaw finishes its skipped install steps on its first run, writing into node_modules; do it now,
   // so the Gateway under PM2 never needs to write there.
   await runOnce(runtime.node, [runtime.entry, '--version']);
+  await writeFileAtomically(markerPath(dir), `${expectedMarker(flavour)}\n`, 0o644);
   progress(`Installed ${pin.packageName}@${pin.version}.`);
   return runtime;
 }

@@ -26,6 +26,11 @@ export interface ResolveOptions {
 
 const PACKAGE_FLAVOURS: Readonly<Record<string, Flavour>> = { openclaw: 'openclaw', clawdbot: 'clawdbot', moltbot: 'clawdbot' };
 
+/** The flavour lifeguard installs when none is installed: OpenClaw, unless the config asks for Clawdbot. */
+export function defaultFlavour(config: LifeguardConfig): Flavour {
+  return config.gateway.flavour === 'auto' ? 'openclaw' : config.gateway.flavour;
+}
+
 export function runtimeDir(home: string, flavour: Flavour): string {
   return join(home, 'runtime', flavour);
 }
@@ -42,7 +47,7 @@ export async function resolveGatewayRuntime(config: LifeguardConfig, options: Re
     const node = config.gateway.node ? checkNode(config.gateway.node) : findNodeFor(located.flavour, located.packageRoot, options.env);
     return { ...located, node, source: config.gateway.bin ? 'configured' : 'installed' };
   }
-  const flavour: Flavour = wanted === 'auto' ? 'openclaw' : wanted;
+  const flavour = defaultFlavour(config);
   const dir = runtimeDir(config.home, flavour);
   const layout = runtimeLayout(dir, flavour);
   if (!isProvisioned(layout) && !options.provision) {

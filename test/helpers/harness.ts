@@ -272,7 +272,8 @@ export class LifeguardRun {
     this.ports = ports;
     mkdirSync(this.home, { recursive: true });
     mkdirSync(this.lifeguardHome, { recursive: true });
-    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main} },\n    rescue: { port: ${ports.rescue} },\n  },\n}\n`);
+    // mDNS off for both: the tests send nothing beyond loopback.
+    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main}, bonjour: false },\n    rescue: { port: ${ports.rescue} },\n  },\n}\n`);
     this.env = {
       ...cleanEnv(),
       HOME: this.home,

@@ -48,6 +48,13 @@ describe('config parsing', () => {
     });
   }
 
+  it('refuses extra env that would override what lifeguard sets for isolation', () => {
+    const message = parseError({ instances: { rescue: { env: { OPENCLAW_STATE_DIR: '/tmp/x', 'BAD-NAME': 'y' } } } });
+    assert.match(message, /instances\.rescue\.env\.OPENCLAW_STATE_DIR: the name is set by lifeguard itself/);
+    assert.match(message, /must be an environment variable name/);
+    assert.deepEqual(parseConfig({ instances: { main: { env: { ANTHROPIC_API_KEY: 'k' } } } }, context).instances.main.env, { ANTHROPIC_API_KEY: 'k' });
+  });
+
   it('lets LIFEGUARD_GATEWAY_BIN and LIFEGUARD_GATEWAY_NODE override the file', () => {
     const config = parseConfig({ gateway: { bin: '/opt/a/openclaw.mjs', node: '/opt/a/node' } }, {
       ...context, env: { LIFEGUARD_GATEWAY_BIN: '/srv/b/openclaw.mjs', LIFEGUARD_GATEWAY_NODE: '/srv/b/node' },

