@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tempDir } from '../helpers/temp-dir.js';
 import { join } from 'node:path';
 import { loadConfig, parseConfig, resolveConfigPath } from '../../src/config/load.js';
 import { UserError } from '../../src/core/errors.js';
@@ -72,10 +72,10 @@ describe('config parsing', () => {
 
 describe('config file lookup', () => {
   it('uses LIFEGUARD_CONFIG, then ./lifeguard.json5, then $LIFEGUARD_HOME/lifeguard.json5, then defaults', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lg-config-'));
+    const dir = tempDir('lg-config-');
     const home = join(dir, 'lghome');
     const cwd = join(dir, 'cwd');
-    await import('node:fs/promises').then((fs) => Promise.all([fs.mkdir(home), fs.mkdir(cwd)]));
+    await Promise.all([mkdir(home), mkdir(cwd)]);
     const env = { HOME: dir, LIFEGUARD_HOME: home };
     assert.equal((await loadConfig({ env, cwd })).source, undefined);
     await writeFile(join(home, 'lifeguard.json5'), '{ instances: { main: { port: 21000 } } }');
@@ -87,7 +87,7 @@ describe('config file lookup', () => {
   });
 
   it('names the file, line and column of a JSON5 syntax error', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lg-config-'));
+    const dir = tempDir('lg-config-');
     const file = join(dir, 'broken.json5');
     await writeFile(file, '{ instances: { main: { port: 1 }\n');
     await assert.rejects(loadConfig({ env: { HOME: dir, LIFEGUARD_CONFIG: file }, cwd: dir }), (error: Error) =>
@@ -95,7 +95,7 @@ describe('config file lookup', () => {
   });
 
   it('reports an unreadable config file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lg-config-'));
+    const dir = tempDir('lg-config-');
     await assert.rejects(loadConfig({ env: { HOME: dir, LIFEGUARD_CONFIG: join(dir, 'missing.json5') }, cwd: dir }), /Cannot read the lifeguard config/);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { tempDir } from '../helpers/temp-dir.js';
 import { join } from 'node:path';
 import { ensureGatewayConfig, readGatewayConfig } from '../../src/config/gateway-config.js';
 import { resolveInstance } from '../../src/config/instance.js';
@@ -12,7 +12,7 @@ import { descendantsOf, killTree } from '../../src/actions/kill-tree.js';
 
 describe('Gateway config', () => {
   it('writes a minimal config with mode 0600 and a token, and never overwrites an existing one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lg-gw-'));
+    const dir = tempDir('lg-gw-');
     const path = join(dir, 'state', 'openclaw.json');
     const settings = { flavour: 'openclaw' as const, port: 24000, workspace: join(dir, 'ws'), logFile: join(dir, 'gw.jsonl') };
     assert.equal(await ensureGatewayConfig(path, settings), 'created');
@@ -30,14 +30,14 @@ describe('Gateway config', () => {
   });
 
   it('gives Clawdbot its own canvas root inside the workspace', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lg-gw-'));
+    const dir = tempDir('lg-gw-');
     const path = join(dir, 'clawdbot.json');
     await ensureGatewayConfig(path, { flavour: 'clawdbot', port: 24000, workspace: join(dir, 'ws'), logFile: join(dir, 'l') });
     assert.equal(JSON.parse(await readFile(path, 'utf8')).canvasHost.root, join(dir, 'ws', 'canvas'));
   });
 
   it('reads token, workspace, log file and browser endpoints from JSON5, resolving ${ENV} tokens', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lg-gw-'));
+    const dir = tempDir('lg-gw-');
     const path = join(dir, 'openclaw.json');
     await writeFile(path, `{
       // JSON5 like the Gateway's own
@@ -58,7 +58,7 @@ describe('Gateway config', () => {
   });
 
   it('reports a Gateway config that is not JSON5 instead of throwing', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lg-gw-'));
+    const dir = tempDir('lg-gw-');
     const path = join(dir, 'openclaw.json');
     await writeFile(path, '{ gateway: { port: 1 }');
     const read = await readGatewayConfig(path);
