@@ -38,7 +38,7 @@ export function runtimeDir(home: string, flavour: Flavour): string {
 export async function resolveGatewayRuntime(config: LifeguardConfig, options: ResolveOptions): Promise<GatewayRuntime> {
   const wanted = config.gateway.flavour;
   const located = config.gateway.bin
-    ? locatePackage(config.gateway.bin, config.gateway.bin)
+    ? locatePackage(config.gateway.bin, `gateway.bin ${config.gateway.bin}`)
     : findInstalledGateway(options.env, wanted);
   if (located) {
     if (wanted !== 'auto' && located.flavour !== wanted) {
@@ -72,7 +72,7 @@ interface LocatedPackage {
 
 /** Accepts the CLI script, its bin symlink, or the package folder itself. */
 export function locatePackage(path: string, shownAs: string): LocatedPackage {
-  if (!existsSync(path)) throw new UserError(`gateway.bin ${shownAs} does not exist.\nFix: point it at the openclaw or clawdbot CLI (e.g. .../node_modules/openclaw/openclaw.mjs).`);
+  if (!existsSync(path)) throw new UserError(`${shownAs} does not exist.\nFix: point it at the openclaw or clawdbot CLI (e.g. .../node_modules/openclaw/openclaw.mjs).`);
   const real = realpathSync(path);
   let dir = statSync(real).isDirectory() ? real : dirname(real);
   for (;;) {
@@ -89,7 +89,7 @@ export function locatePackage(path: string, shownAs: string): LocatedPackage {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new UserError(`gateway.bin ${shownAs} is not part of an openclaw or clawdbot package.\nFix: point it at the Gateway CLI of an npm install of openclaw or clawdbot.`);
+  throw new UserError(`${shownAs} is not part of an openclaw or clawdbot npm package.\nFix: set gateway.bin (or LIFEGUARD_GATEWAY_BIN) to the Gateway CLI of an npm install of openclaw or clawdbot.`);
 }
 
 function findInstalledGateway(env: NodeJS.ProcessEnv, wanted: Flavour | 'auto'): LocatedPackage | undefined {
@@ -97,7 +97,7 @@ function findInstalledGateway(env: NodeJS.ProcessEnv, wanted: Flavour | 'auto'):
   for (const name of names) {
     for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
       const candidate = join(dir, name);
-      if (isExecutable(candidate)) return locatePackage(candidate, candidate);
+      if (isExecutable(candidate)) return locatePackage(candidate, `the ${name} found on PATH (${candidate})`);
     }
   }
   return undefined;
