@@ -10,7 +10,8 @@ export interface WatcherDeps {
   readonly log: Logger;
   readonly probe: () => Promise<ProbeCycleResult>;
   readonly execute: (effect: DetectorEffect) => Promise<void>;
-  readonly onChange: () => void;
+  /** Something to record: `urgent` when the state changed or an action ran, else a routine probe result. */
+  readonly onChange: (urgent: boolean) => void;
   readonly now: () => number;
   readonly intervalMs: number;
   /** Sooner re-probes while a failure is being confirmed, so a hang is called in seconds, not minutes. */
@@ -80,7 +81,7 @@ export class InstanceWatcher {
     } catch (error) {
       this.deps.log.error({ err: error, instance: this.instance.name }, 'probe cycle failed');
     }
-    this.deps.onChange();
+    this.deps.onChange(false);
     const interval = this.snapshot.state === 'suspect' ? this.deps.retryIntervalMs : this.deps.intervalMs;
     this.schedule(Math.max(0, interval - (this.deps.now() - started)));
   }
@@ -89,6 +90,6 @@ export class InstanceWatcher {
     const { next, effects } = step(this.snapshot, event, this.deps.settings);
     this.snapshot = next;
     for (const effect of effects) await this.deps.execute(effect);
-    if (effects.length > 0) this.deps.onChange();
+    if (effects.length > 0) this.deps.onChange(true);
   }
 }

@@ -19,6 +19,8 @@ import { readStatus, writeStatus } from './status-store.js';
 
 const ERROR_TAIL_LINES = 40;
 const RECONCILE_EVERY_MS = 15_000;
+const STATUS_URGENT_MS = 100;
+const STATUS_ROUTINE_MS = 5_000;
 /** PM2 statuses on the way to `online` (between crash restarts, `waiting restart` lasts the backoff). */
 const TRANSITIONAL_STATUSES = new Set(['launching', 'waiting restart', 'stopping']);
 
@@ -49,13 +51,19 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const operatorActions = new OperatorActionTracker();
   const pids = new Map<string, number | undefined>();
 
+  // Routine probe results are written every few seconds; a state change within a moment.
   let statusTimer: NodeJS.Timeout | undefined;
-  const scheduleStatus = () => {
-    statusTimer ??= setTimeout(() => {
+  let statusDue = 0;
+  const scheduleStatus = (urgent: boolean) => {
+    const due = Date.now() + (urgent ? STATUS_URGENT_MS : STATUS_ROUTINE_MS);
+    if (statusTimer && due >= statusDue) return;
+    if (statusTimer) clearTimeout(statusTimer);
+    statusDue = due;
+    statusTimer = setTimeout(() => {
       statusTimer = undefined;
       writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) })
         .catch((error: unknown) => log.error({ err: error }, 'cannot write status'));
-    }, 200);
+    }, due - Date.now());
   };
 
   const watchers = INSTANCE_NAMES.map((name) => {

@@ -10,6 +10,7 @@ export interface Pm2App {
   readonly script: string;
   readonly args: readonly string[];
   readonly interpreter?: string;
+  readonly node_args?: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly filter_env?: readonly string[];
@@ -32,6 +33,8 @@ export interface AppsContext {
   readonly userHome: string;
   /** Absolute path of lifeguard's CLI script (dist/cli.js). */
   readonly cliScript: string;
+  /** Absolute path of the supervisor's entry (dist/supervise.js). */
+  readonly superviseScript: string;
   /** The lifeguard config file, if any, so the supervisor reads the same one. */
   readonly configSource: string | undefined;
   /** Node that runs lifeguard itself. */
@@ -111,9 +114,11 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
     }),
     {
       name: LIFEGUARD_APP,
-      script: ctx.cliScript,
-      args: ['supervise'],
+      script: ctx.superviseScript,
+      args: [],
       interpreter: ctx.lifeguardNode,
+      // A small young generation and GC on the main thread: the supervisor idles, and its RSS is the cost.
+      node_args: ['--max-semi-space-size=1', '--single-threaded'],
       cwd: ctx.lifeguardHome,
       filter_env: [''],
       env: {

@@ -20,15 +20,21 @@ export interface ProbeCycleResult {
  */
 export async function runProbeCycle(instance: ResolvedInstance, timeoutMs: number, clientVersion: string, now = Date.now): Promise<ProbeCycleResult> {
   const at = now();
-  const httpPaths = instance.flavour === 'openclaw' ? ['/healthz', '/readyz'] : ['/'];
-  const [ws, ...http] = await Promise.all([
-    probeGatewayWs({ url: `ws://127.0.0.1:${instance.port}`, token: instance.token, timeoutMs, clientVersion }),
-    ...httpPaths.map((path) => probeHttp({ port: instance.port, path, timeoutMs })),
-  ]);
-  const [liveness, readiness] = http;
+  const wsProbe = probeGatewayWs({ url: `ws://127.0.0.1:${instance.port}`, token: instance.token, timeoutMs, clientVersion });
+  let liveness: HttpProbeResult;
+  let readiness: HttpProbeResult | undefined;
+  if (instance.flavour === 'openclaw') {
+    // A ready OpenClaw is live too: /healthz is only asked when /readyz says no.
+    readiness = await probeHttp({ port: instance.port, path: '/readyz', timeoutMs });
+    liveness = readiness.ok ? readiness : await probeHttp({ port: instance.port, path: '/healthz', timeoutMs });
+  } else {
+    liveness = await probeHttp({ port: instance.port, path: '/', timeoutMs });
+  }
+  const ws = await wsProbe;
+  const http = readiness && readiness !== liveness ? [readiness, liveness] : [liveness];
   // Live needs both faces a client uses; Clawdbot's HTTP only says the listener is up.
-  const live = ws.ok && liveness !== undefined && liveness.ok;
+  const live = ws.ok && liveness.ok;
   const ready = live && (readiness === undefined || readiness.ok);
-  const detail = !ws.ok ? ws.detail : !liveness?.ok ? liveness?.detail ?? 'no HTTP probe' : !ready && readiness ? readiness.detail : ws.detail;
+  const detail = !ws.ok ? ws.detail : !liveness.ok ? liveness.detail : !ready && readiness ? readiness.detail : ws.detail;
   return { at, live, ready, latencyMs: ws.latencyMs, detail, ws, http };
 }

@@ -78,6 +78,7 @@ describe('PM2 apps', () => {
     lifeguardHome: '/home/u/.lifeguard',
     userHome,
     cliScript: '/opt/lifeguard/dist/cli.js',
+    superviseScript: '/opt/lifeguard/dist/supervise.js',
     configSource: undefined,
     lifeguardNode: '/usr/bin/node',
     pm2Home: '/tmp/pm2-home',
