@@ -10,6 +10,7 @@ import { connectPm2, type Pm2Client, type Pm2ExitDetail, type Pm2LogEvent, type 
 import { resumeSnapshot } from '../detector/machine.js';
 import type { DetectorEffect, DetectorSettings } from '../detector/types.js';
 import { runProbeCycle } from '../probes/cycle.js';
+import { GatewaySession } from '../probes/gateway-ws.js';
 import { resolveGatewayRuntime } from '../runtime/resolve.js';
 import { createJournal } from '../surfaces/journal.js';
 import { LIFEGUARD_VERSION } from '../version.js';
@@ -66,6 +67,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     }, due - Date.now());
   };
 
+  const sessions: GatewaySession[] = [];
   const watchers = INSTANCE_NAMES.map((name) => {
     let instance = instances[name];
     let configMtime = 0;
@@ -77,6 +79,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       const read = await readGatewayConfig(instance.configPath, env);
       if (read.ok && read.facts.token !== instance.token) instance = { ...instance, token: read.facts.token };
     };
+    const session = new GatewaySession(`ws://127.0.0.1:${instance.port}`, LIFEGUARD_VERSION);
+    sessions.push(session);
     const execute = (effect: DetectorEffect) => executeEffect(effect, { name, appName: instance.appName, pm2, log, journal, secrets });
     const saved = previous?.instances.find((i) => i.instance === name)?.detector;
     return new InstanceWatcher(instance, resumeSnapshot(saved, Date.now(), settings), {
@@ -89,7 +93,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       execute,
       probe: async () => {
         await refreshToken();
-        return runProbeCycle(instance, config.probes.timeoutMs, LIFEGUARD_VERSION);
+        return runProbeCycle(instance, session, config.probes.timeoutMs);
       },
     });
   });
@@ -166,6 +170,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     log.info({ signal }, 'lifeguard stopping');
     clearInterval(reconcileTimer);
     for (const watcher of watchers) watcher.stop();
+    for (const session of sessions) session.close();
     void writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) })
       .finally(() => process.exit(0));
   };

@@ -1,5 +1,5 @@
 import type { ResolvedInstance } from '../config/instance.js';
-import { probeGatewayWs, type GatewayWsResult } from './gateway-ws.js';
+import type { GatewaySession, GatewayWsResult } from './gateway-ws.js';
 import { probeHttp, type HttpProbeResult } from './http.js';
 
 export interface ProbeCycleResult {
@@ -18,15 +18,21 @@ export interface ProbeCycleResult {
  * One probe cycle the way a client sees the Gateway: HTTP (OpenClaw `/healthz` and `/readyz`; Clawdbot
  * has no health endpoint, only "the port answers") and the WebSocket protocol, in parallel.
  */
-export async function runProbeCycle(instance: ResolvedInstance, timeoutMs: number, clientVersion: string, now = Date.now): Promise<ProbeCycleResult> {
+export async function runProbeCycle(
+  instance: Pick<ResolvedInstance, 'flavour' | 'port' | 'token'>,
+  session: GatewaySession,
+  timeoutMs: number,
+  now = Date.now,
+): Promise<ProbeCycleResult> {
   const at = now();
-  const wsProbe = probeGatewayWs({ url: `ws://127.0.0.1:${instance.port}`, token: instance.token, timeoutMs, clientVersion });
+  const wsProbe = session.probe(instance.token, timeoutMs);
   let liveness: HttpProbeResult;
   let readiness: HttpProbeResult | undefined;
   if (instance.flavour === 'openclaw') {
-    // A ready OpenClaw is live too: /healthz is only asked when /readyz says no.
+    // A ready OpenClaw is live too: /healthz is only asked when /readyz answers "not ready".
     readiness = await probeHttp({ port: instance.port, path: '/readyz', timeoutMs });
-    liveness = readiness.ok ? readiness : await probeHttp({ port: instance.port, path: '/healthz', timeoutMs });
+    // No HTTP answer at all (refused, timed out) already says "not live"; asking again only adds a timeout.
+    liveness = readiness.ok || readiness.status === undefined ? readiness : await probeHttp({ port: instance.port, path: '/healthz', timeoutMs });
   } else {
     liveness = await probeHttp({ port: instance.port, path: '/', timeoutMs });
   }

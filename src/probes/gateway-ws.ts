@@ -5,6 +5,8 @@ import type { ProbeResult } from './types.js';
 /** Larger frames than this are refused: a healthy hello-ok is a few KB, a hostile one could be anything. */
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
 export const PROTOCOL_RANGE = { min: 3, max: 4 } as const;
+/** A kept connection is handshaken anew this often, so the whole connect path stays proven. */
+export const REHANDSHAKE_EVERY_MS = 5 * 60_000;
 
 const challengeFrame = z.object({ type: z.literal('event'), event: z.literal('connect.challenge') });
 const responseFrame = z.object({
@@ -20,13 +22,16 @@ const helloOk = z.object({
   server: z.object({ version: z.string().optional() }).optional(),
   snapshot: z.object({ uptimeMs: z.number().optional(), configPath: z.string().optional() }).optional(),
 });
+type Hello = z.infer<typeof helloOk>;
+type Response = z.infer<typeof responseFrame>;
 
 export interface GatewayWsResult extends ProbeResult {
   readonly protocol?: number;
   readonly serverVersion?: string;
-  readonly uptimeMs?: number;
-  /** The config file the running Gateway loaded, from its hello-ok snapshot. */
+  /** The config file the running Gateway loaded, from its hello-ok snapshot (Clawdbot only). */
   readonly configPath?: string;
+  /** True when this probe ran the whole handshake, false when it reused a kept connection. */
+  readonly handshake: boolean;
 }
 
 export interface GatewayWsOptions {
@@ -37,96 +42,174 @@ export interface GatewayWsOptions {
 }
 
 /**
- * Connects the way a Gateway client does: wait for `connect.challenge`, send `connect` (protocol 3..4,
- * operator.read, the instance's token), expect `hello-ok`, then call the `health` RPC.
+ * A client connection to one Gateway, kept open between probes the way real clients keep theirs.
+ * The first probe (and one every few minutes, or after any failure) runs the whole handshake:
+ * `connect.challenge` → `connect` (protocol 3..4, operator.read, the instance's token) → `hello-ok`,
+ * then the `health` RPC. Probes in between send only `health` on the open socket: a frozen Gateway
+ * answers neither. A failed probe drops the connection, so the next one starts from scratch.
  */
-export function probeGatewayWs(options: GatewayWsOptions): Promise<GatewayWsResult> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  return new Promise((resolve) => {
-    let settled = false;
-    let stage: 'open' | 'challenge' | 'connect' | 'health' = 'open';
-    let hello: z.infer<typeof helloOk> | undefined;
-    const socket = new WebSocket(options.url, {
-      handshakeTimeout: options.timeoutMs,
-      maxPayload: MAX_FRAME_BYTES,
-      perMessageDeflate: false,
-      followRedirects: false,
-    });
-    const finish = (ok: boolean, detail: string) => {
-      if (settled) return;
-      settled = true;
+export class GatewaySession {
+  private socket: WebSocket | undefined;
+  private hello: Hello | undefined;
+  private connectedAt = 0;
+  private connectedToken: string | undefined;
+  private nextId = 0;
+  private readonly waiting = new Map<string, (frame: Response) => void>();
+  private failure: ((detail: string) => void) | undefined;
+
+  constructor(private readonly url: string, private readonly clientVersion: string, private readonly now: () => number = Date.now) {}
+
+  async probe(token: string | undefined, timeoutMs: number): Promise<GatewayWsResult> {
+    const started = performance.now();
+    const reuse = this.socket?.readyState === WebSocket.OPEN && this.hello !== undefined
+      && token === this.connectedToken && this.now() - this.connectedAt < REHANDSHAKE_EVERY_MS;
+    if (!reuse) this.close();
+    let stage = reuse ? 'health reply' : 'WebSocket upgrade';
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const run = async () => {
+        if (!reuse) {
+          await this.open((next) => { stage = next; }, token);
+          stage = 'health reply';
+        }
+        const reply = await this.request('health', { probe: false });
+        if (!reply.ok) throw new ProbeFailure(`health RPC failed: ${describeError(reply.error)}`);
+      };
+      await Promise.race([
+        run(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new ProbeFailure(`no ${stage} within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      const hello = this.hello!;
+      return {
+        ok: true,
+        latencyMs: Math.round(performance.now() - started),
+        detail: `hello-ok (protocol ${hello.protocol}) and health answered`,
+        handshake: !reuse,
+        protocol: hello.protocol,
+        ...(hello.server?.version ? { serverVersion: hello.server.version } : {}),
+        ...(hello.snapshot?.configPath ? { configPath: hello.snapshot.configPath } : {}),
+      };
+    } catch (error) {
+      this.close();
+      const detail = error instanceof ProbeFailure ? error.message : `${stage}: ${String(error)}`;
+      return { ok: false, latencyMs: Math.round(performance.now() - started), detail: redact(detail, token), handshake: !reuse };
+    } finally {
       clearTimeout(timer);
-      socket.removeAllListeners('message');
-      socket.on('error', () => {});
-      if (socket.readyState === WebSocket.OPEN) socket.close(1000);
-      else socket.terminate();
-      resolve({
-        ok,
-        latencyMs: elapsed(),
-        detail: redact(detail, options.token),
-        ...(hello ? {
-          protocol: hello.protocol,
-          ...(hello.server?.version ? { serverVersion: hello.server.version } : {}),
-          ...(hello.snapshot?.uptimeMs !== undefined ? { uptimeMs: hello.snapshot.uptimeMs } : {}),
-          ...(hello.snapshot?.configPath ? { configPath: hello.snapshot.configPath } : {}),
-        } : {}),
+    }
+  }
+
+  close(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.hello = undefined;
+    this.waiting.clear();
+    this.failure = undefined;
+    if (!socket) return;
+    socket.removeAllListeners();
+    socket.on('error', () => {});
+    if (socket.readyState === WebSocket.OPEN) socket.close(1000);
+    else socket.terminate();
+  }
+
+  private open(setStage: (stage: string) => void, token: string | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(this.url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, followRedirects: false });
+      this.socket = socket;
+      let stage: 'upgrade' | 'challenge' | 'connect' | 'ready' = 'upgrade';
+      const fail = (detail: string) => {
+        const waiter = this.failure;
+        this.failure = undefined;
+        if (stage !== 'ready') reject(new ProbeFailure(detail));
+        else waiter?.(detail);
+      };
+      this.failure = undefined;
+      socket.on('open', () => {
+        stage = 'challenge';
+        setStage('connect.challenge');
       });
-    };
-    const timer = setTimeout(() => finish(false, `no ${stage === 'open' ? 'WebSocket upgrade' : stage === 'challenge' ? 'connect.challenge' : `${stage} reply`} within ${options.timeoutMs} ms`), options.timeoutMs);
-    const send = (frame: unknown) => socket.send(JSON.stringify(frame));
-    socket.on('open', () => {
-      stage = 'challenge';
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) return fail(`unexpected binary frame during ${stage}`);
+        let frame: unknown;
+        try {
+          frame = JSON.parse(data.toString());
+        } catch {
+          return fail(`garbage frame during ${stage} (not JSON)`);
+        }
+        if (stage === 'challenge') {
+          if (!challengeFrame.safeParse(frame).success) return fail('first frame was not connect.challenge');
+          stage = 'connect';
+          setStage('connect reply');
+          return socket.send(JSON.stringify(connectFrame(token, this.clientVersion)));
+        }
+        const res = responseFrame.safeParse(frame);
+        if (!res.success) return; // events (tick, presence, health) interleave; only replies matter
+        if (stage === 'connect' && res.data.id === 'lifeguard-connect') {
+          if (!res.data.ok) return fail(`connect refused: ${describeError(res.data.error)}`);
+          const parsed = helloOk.safeParse(res.data.payload);
+          if (!parsed.success) return fail('connect answered without a valid hello-ok (wrong protocol?)');
+          this.hello = parsed.data;
+          this.connectedAt = this.now();
+          this.connectedToken = token;
+          stage = 'ready';
+          return resolve();
+        }
+        const waiter = this.waiting.get(res.data.id);
+        if (waiter) {
+          this.waiting.delete(res.data.id);
+          waiter(res.data);
+        }
+      });
+      socket.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode} instead of a WebSocket upgrade`));
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        const what = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `frame larger than ${MAX_FRAME_BYTES} bytes` : error.code ?? error.message;
+        fail(`${stage === 'upgrade' ? 'open' : stage}: ${what}`);
+      });
+      socket.on('close', (code, reason) => fail(`socket closed during ${stage} (${code}${reason.length ? ` ${reason.toString().slice(0, 120)}` : ''})`));
     });
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) return finish(false, `unexpected binary frame during ${stage}`);
-      let frame: unknown;
-      try {
-        frame = JSON.parse(data.toString());
-      } catch {
-        return finish(false, `garbage frame during ${stage} (not JSON)`);
-      }
-      if (stage === 'challenge') {
-        if (!challengeFrame.safeParse(frame).success) return finish(false, 'first frame was not connect.challenge');
-        stage = 'connect';
-        return send({
-          type: 'req',
-          id: 'lifeguard-connect',
-          method: 'connect',
-          params: {
-            minProtocol: PROTOCOL_RANGE.min,
-            maxProtocol: PROTOCOL_RANGE.max,
-            // OpenClaw strips the scopes of a deviceless client unless it is the local CLI on loopback.
-            client: { id: 'cli', displayName: 'lifeguard', version: options.clientVersion, platform: process.platform, mode: 'cli' },
-            role: 'operator',
-            scopes: ['operator.read'],
-            caps: [],
-            ...(options.token ? { auth: { token: options.token } } : {}),
-          },
-        });
-      }
-      const res = responseFrame.safeParse(frame);
-      if (!res.success) return; // events (tick, presence, health) may interleave; only replies matter
-      if (stage === 'connect' && res.data.id === 'lifeguard-connect') {
-        if (!res.data.ok) return finish(false, `connect refused: ${describeError(res.data.error)}`);
-        const parsed = helloOk.safeParse(res.data.payload);
-        if (!parsed.success) return finish(false, 'connect answered without a valid hello-ok (wrong protocol?)');
-        hello = parsed.data;
-        stage = 'health';
-        return send({ type: 'req', id: 'lifeguard-health', method: 'health', params: { probe: false } });
-      }
-      if (stage === 'health' && res.data.id === 'lifeguard-health') {
-        if (!res.data.ok) return finish(false, `health RPC failed: ${describeError(res.data.error)}`);
-        return finish(true, `hello-ok (protocol ${hello?.protocol}) and health answered`);
-      }
+  }
+
+  private request(method: string, params: unknown): Promise<Response> {
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new ProbeFailure('not connected'));
+    const id = `lifeguard-${method}-${(this.nextId += 1)}`;
+    return new Promise<Response>((resolve, reject) => {
+      this.waiting.set(id, resolve);
+      this.failure = (detail) => reject(new ProbeFailure(detail));
+      socket.send(JSON.stringify({ type: 'req', id, method, params }));
     });
-    socket.on('unexpected-response', (_req, res) => finish(false, `HTTP ${res.statusCode} instead of a WebSocket upgrade`));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      const what = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `frame larger than ${MAX_FRAME_BYTES} bytes` : error.code ?? error.message;
-      finish(false, `${stage}: ${what}`);
-    });
-    socket.on('close', (code, reason) => finish(false, `socket closed during ${stage} (${code}${reason.length ? ` ${reason.toString().slice(0, 120)}` : ''})`));
-  });
+  }
+}
+
+/** One probe on a fresh connection, closed afterwards. */
+export async function probeGatewayWs(options: GatewayWsOptions): Promise<GatewayWsResult> {
+  const session = new GatewaySession(options.url, options.clientVersion);
+  try {
+    return await session.probe(options.token, options.timeoutMs);
+  } finally {
+    session.close();
+  }
+}
+
+class ProbeFailure extends Error {}
+
+function connectFrame(token: string | undefined, clientVersion: string) {
+  return {
+    type: 'req',
+    id: 'lifeguard-connect',
+    method: 'connect',
+    params: {
+      minProtocol: PROTOCOL_RANGE.min,
+      maxProtocol: PROTOCOL_RANGE.max,
+      // OpenClaw strips the scopes of a deviceless client unless it is the local CLI on loopback.
+      client: { id: 'cli', displayName: 'lifeguard', version: clientVersion, platform: process.platform, mode: 'cli' },
+      role: 'operator',
+      scopes: ['operator.read'],
+      caps: [],
+      ...(token ? { auth: { token } } : {}),
+    },
+  };
 }
 
 function describeError(error: { code?: string | undefined; message?: string | undefined } | undefined): string {

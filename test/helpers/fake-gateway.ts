@@ -11,6 +11,7 @@ export type FakeBehaviour =
   | 'refuse-token'
   | 'health-error'
   | 'silent-after-connect'
+  | 'frozen'
   | 'binary';
 
 export interface FakeGateway {
@@ -57,7 +58,9 @@ export async function startFakeGateway(token: string, behaviour: FakeBehaviour =
         return socket.send(JSON.stringify({ type: 'res', id: frame.id, ok: true, payload: { type: 'hello-ok', protocol, server: { version: 'fake' }, snapshot: { uptimeMs: 1234 } } }));
       }
       if (frame.method === 'health') {
-        if (mode === 'health-error') return socket.send(JSON.stringify({ type: 'res', id: frame.id, ok: false, error: { code: 'UNAVAILABLE', message: 'gateway starting' } }));
+        // Read now, not at connect: a test can freeze or break a Gateway behind an open connection.
+        if (fake.behaviour === 'frozen') return;
+        if (fake.behaviour === 'health-error') return socket.send(JSON.stringify({ type: 'res', id: frame.id, ok: false, error: { code: 'UNAVAILABLE', message: 'gateway starting' } }));
         return socket.send(JSON.stringify({ type: 'res', id: frame.id, ok: true, payload: { ok: true } }));
       }
     });

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { probeGatewayWs } from '../../src/probes/gateway-ws.js';
+import { GatewaySession, REHANDSHAKE_EVERY_MS, probeGatewayWs } from '../../src/probes/gateway-ws.js';
 import { probeHttp } from '../../src/probes/http.js';
 import { startFakeGateway, type FakeBehaviour, type FakeGateway } from '../helpers/fake-gateway.js';
 
@@ -23,7 +23,6 @@ describe('WebSocket protocol probe', () => {
     assert.equal(result.ok, true, result.detail);
     assert.equal(result.protocol, 4);
     assert.equal(result.serverVersion, 'fake');
-    assert.equal(result.uptimeMs, 1234);
     assert.equal(fake.tokensSeen.at(-1), TOKEN);
   });
 
@@ -75,6 +74,68 @@ describe('WebSocket protocol probe', () => {
       assert.match(result.detail, /no WebSocket upgrade within 300 ms/);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe('kept Gateway session', () => {
+  let fake: FakeGateway;
+  before(async () => {
+    fake = await startFakeGateway(TOKEN);
+  });
+  after(() => fake.close());
+
+  it('handshakes once, then only asks health on the open connection', async () => {
+    fake.behaviour = 'healthy';
+    const session = new GatewaySession(`ws://127.0.0.1:${fake.port}`, 'test');
+    const before = fake.tokensSeen.length;
+    try {
+      const results = [await session.probe(TOKEN, 1_000), await session.probe(TOKEN, 1_000), await session.probe(TOKEN, 1_000)];
+      assert.deepEqual(results.map((r) => [r.ok, r.handshake]), [[true, true], [true, false], [true, false]]);
+      assert.equal(fake.tokensSeen.length - before, 1, 'one connect for three probes');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('fails when the open connection stops answering health, and handshakes anew next time', async () => {
+    fake.behaviour = 'healthy';
+    const session = new GatewaySession(`ws://127.0.0.1:${fake.port}`, 'test');
+    try {
+      assert.equal((await session.probe(TOKEN, 1_000)).ok, true);
+      fake.behaviour = 'health-error';
+      const failed = await session.probe(TOKEN, 1_000);
+      assert.equal(failed.ok, false);
+      assert.match(failed.detail, /health RPC failed/);
+      fake.behaviour = 'healthy';
+      const again = await session.probe(TOKEN, 1_000);
+      assert.deepEqual([again.ok, again.handshake], [true, true]);
+      fake.behaviour = 'frozen';
+      const frozen = await session.probe(TOKEN, 300);
+      assert.equal(frozen.ok, false);
+      assert.match(frozen.detail, /no health reply within 300 ms/);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('reconnects when the Gateway closed the connection, when the token changed, and every few minutes', async () => {
+    fake.behaviour = 'healthy';
+    let now = 0;
+    const session = new GatewaySession(`ws://127.0.0.1:${fake.port}`, 'test', () => now);
+    try {
+      await session.probe(TOKEN, 1_000);
+      now += REHANDSHAKE_EVERY_MS;
+      assert.equal((await session.probe(TOKEN, 1_000)).handshake, true, 'periodic full handshake');
+      const refused = await session.probe('rotated-token-999', 1_000);
+      assert.deepEqual([refused.ok, refused.handshake], [false, true], 'a new token means a new handshake');
+      assert.equal((await session.probe(TOKEN, 1_000)).ok, true);
+      await fake.close();
+      fake = await startFakeGateway(TOKEN);
+      const gone = await session.probe(TOKEN, 1_000);
+      assert.equal(gone.ok, false, 'the old port is gone');
+    } finally {
+      session.close();
     }
   });
 });
