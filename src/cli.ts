@@ -49,7 +49,7 @@ program
     }
     const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
     if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
-    stderr('\nStarted. The Gateways take 10-60 s to come up; watch them with `npx lifeguard status`.');
+    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up;' : ''} Watch with \`npx lifeguard status\`.`);
   });
 
 program
@@ -69,7 +69,7 @@ program
 
 program
   .command('check')
-  .description('check that the main and rescue Gateways are isolated from each other (paths, ports, browser endpoints)')
+  .description('the pre-start check: the two Gateways isolated (paths, ports, pinned endpoints) and reachable by the probes (token)')
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
     const config = await loadConfig({ env: process.env, cwd: process.cwd() });
@@ -80,7 +80,7 @@ program
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ ok: problems.length === 0, flavour, problems, instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) }, null, 2)}\n`);
     } else if (problems.length === 0) {
-      process.stdout.write(`Isolation OK (${flavour}):\n${INSTANCE_NAMES.map((n) => describeInstance(instances[n])).join('\n')}\n`);
+      process.stdout.write(`Pre-start check OK (${flavour}):\n${INSTANCE_NAMES.map((n) => describeInstance(instances[n])).join('\n')}\n`);
     } else {
       process.stdout.write(`${formatProblems(problems)}\n`);
     }

@@ -22,7 +22,7 @@ export type GatewayConfigRead =
 
 const ENV_REF = /^\$\{([A-Z0-9_]+)\}$/;
 
-export async function readGatewayConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<GatewayConfigRead> {
+export async function readGatewayConfig(path: string, env: Readonly<Record<string, string | undefined>>): Promise<GatewayConfigRead> {
   let text: string | undefined;
   try {
     text = await readTextIfExists(path);
@@ -40,7 +40,7 @@ export async function readGatewayConfig(path: string, env: NodeJS.ProcessEnv = p
   return { ok: true, facts: extractFacts(parsed, env) };
 }
 
-export function extractFacts(config: Record<string, unknown>, env: NodeJS.ProcessEnv): GatewayConfigFacts {
+export function extractFacts(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): GatewayConfigFacts {
   const gateway = record(config.gateway);
   const browser = record(config.browser);
   const pinnedEndpoints: Array<{ key: string; value: string; port?: number }> = [];
@@ -101,7 +101,7 @@ export async function ensureGatewayConfig(path: string, settings: MinimalGateway
   return 'created';
 }
 
-function substituteEnv(value: unknown, env: NodeJS.ProcessEnv): string | undefined {
+function substituteEnv(value: unknown, env: Readonly<Record<string, string | undefined>>): string | undefined {
   if (typeof value !== 'string' || !value) return undefined;
   const ref = ENV_REF.exec(value);
   return ref ? env[ref[1]!] : value;

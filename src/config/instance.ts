@@ -41,8 +41,9 @@ export function plannedPaths(spec: InstanceSpec, flavour: Flavour, userHome: str
 }
 
 /**
- * Settles an instance the way the Gateway itself would: lifeguard's explicit settings first, then the
- * Gateway config's own keys, then the flavour's defaults for the profile.
+ * Settles an instance the way the Gateway itself will see it: paths and port from lifeguard's settings
+ * (it passes them to the Gateway), workspace and log file from the Gateway config's own keys, else the
+ * flavour's defaults for the profile.
  */
 export function resolveInstance(
   spec: InstanceSpec,

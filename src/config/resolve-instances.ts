@@ -1,19 +1,20 @@
 import { UserError } from '../core/errors.js';
 import type { LifeguardConfig } from './load.js';
 import { readGatewayConfig, type GatewayConfigFacts } from './gateway-config.js';
+import { loadGatewayEnv } from './gateway-env.js';
 import { plannedPaths, resolveInstance, type ResolvedInstance } from './instance.js';
 import { INSTANCE_NAMES, type Flavour, type InstanceName } from './schema.js';
 
 export type ResolvedInstances = Readonly<Record<InstanceName, ResolvedInstance>>;
 
 /** Reads both Gateway configs and settles every path, port and token. A Gateway config that is not JSON5 stops here. */
-export async function resolveInstances(config: LifeguardConfig, flavour: Flavour, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedInstances> {
+export async function resolveInstances(config: LifeguardConfig, flavour: Flavour): Promise<ResolvedInstances> {
   const entries: Array<[InstanceName, ResolvedInstance]> = [];
   const problems: string[] = [];
   for (const name of INSTANCE_NAMES) {
     const spec = config.instances[name];
-    const { configPath } = plannedPaths(spec, flavour, config.userHome);
-    const read = await readGatewayConfig(configPath, env);
+    const { configPath, stateDir } = plannedPaths(spec, flavour, config.userHome);
+    const read = await readGatewayConfig(configPath, await loadGatewayEnv(stateDir, spec.env));
     if (!read.ok) {
       problems.push(`- ${name}: ${read.error}.\n  Fix: repair that file (or move it away so lifeguard writes a fresh minimal one).`);
       continue;

@@ -14,13 +14,20 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   return pino(
     {
       name: 'lifeguard',
-      level: process.env.LIFEGUARD_LOG_LEVEL ?? options.level ?? 'info',
+      level: validLevel(process.env.LIFEGUARD_LOG_LEVEL) ?? options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination,
   );
+}
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** An unknown level from the environment is ignored rather than crashing the supervisor. */
+function validLevel(level: string | undefined): string | undefined {
+  return level && LEVELS.has(level) ? level : undefined;
 }
 
 const SECRET_LIKE = /("?(?:token|password|apiKey|api_key|secret|authorization)"?\s*[:=]\s*"?)([^",\s}]+)/gi;

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { loadConfig, type LifeguardConfig } from '../config/load.js';
 import { readGatewayConfig } from '../config/gateway-config.js';
+import { loadGatewayEnv } from '../config/gateway-env.js';
 import { resolveInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES } from '../config/schema.js';
 import { createLogger, redactText } from '../core/log.js';
@@ -41,7 +42,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const config = await loadConfig({ env, cwd });
   const log = createLogger({ level: config.logLevel });
   const runtime = await resolveGatewayRuntime(config, { env, provision: false, progress: (line) => log.info(line) });
-  const instances = await resolveInstances(config, runtime.flavour, env);
+  const instances = await resolveInstances(config, runtime.flavour);
   const pm2 = await connectPm2();
   const journal = createJournal(config.home);
   const settings = detectorSettings(config);
@@ -76,12 +77,15 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       const mtime = await stat(instance.configPath).then((s) => s.mtimeMs, () => 0);
       if (mtime === configMtime) return;
       configMtime = mtime;
-      const read = await readGatewayConfig(instance.configPath, env);
+      const read = await readGatewayConfig(instance.configPath, await loadGatewayEnv(instance.stateDir, instance.extraEnv));
       if (read.ok && read.facts.token !== instance.token) instance = { ...instance, token: read.facts.token };
     };
     const session = new GatewaySession(`ws://127.0.0.1:${instance.port}`, LIFEGUARD_VERSION);
     sessions.push(session);
-    const execute = (effect: DetectorEffect) => executeEffect(effect, { name, appName: instance.appName, pm2, log, journal, secrets });
+    const execute = (effect: DetectorEffect) => {
+      if (effect.type === 'stop') operatorActions.expectStop(instance.appName);
+      return executeEffect(effect, { name, appName: instance.appName, pm2, log, journal, secrets });
+    };
     const saved = previous?.instances.find((i) => i.instance === name)?.detector;
     return new InstanceWatcher(instance, resumeSnapshot(saved, Date.now(), settings), {
       settings,
@@ -134,6 +138,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         return watcher.dispatch({ type: 'online', at: event.at, pid: app.pid, manual });
       }).catch((error: unknown) => log.warn({ err: error }, 'describe after online failed'));
     } else if (event.event === 'restart overlimit') {
+      operatorActions.noteHeld(event.process.name);
       void watcher.dispatch({ type: 'overlimit', at: event.at });
     }
   };
@@ -154,6 +159,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         }
       } else if (!TRANSITIONAL_STATUSES.has(app?.status ?? '')) {
         pids.set(watcher.instance.appName, undefined);
+        operatorActions.noteHeld(watcher.instance.appName);
         await watcher.dispatch({ type: 'not-running', at: Date.now(), status: app?.status ?? 'not registered in PM2' });
       }
       await watcher.dispatch({ type: 'tick', at: Date.now() });

@@ -1,7 +1,10 @@
 /** Why an instance is down, as the owner would want it said. */
-export type Classification = 'crashed' | 'crash-looping' | 'hung' | 'port-conflict' | 'config-invalid' | 'stopped' | 'start-timeout';
+export type Classification =
+  | 'crashed' | 'crash-looping' | 'hung' | 'port-conflict' | 'instance-conflict' | 'config-invalid' | 'stopped';
 
 const CONFIG_INVALID = [/Config invalid/i, /Invalid config at/i, /Gateway start blocked/i, /Missing config\./i, /JSON5 parse failed/i];
+/** Another process (often an orphaned Gateway) holds this instance's lock or state database. */
+const INSTANCE_CONFLICT = [/lock timeout/i, /database is locked/i, /state (database|db).*(held|owned|locked|in use)/i, /another (gateway|openclaw|process).*(owns|holds)/i];
 const PORT_CONFLICT = [/EADDRINUSE/, /already listening on/i, /Port \d+ is already in use/i, /gateway already running/i];
 
 /**
@@ -10,8 +13,11 @@ const PORT_CONFLICT = [/EADDRINUSE/, /already listening on/i, /Port \d+ is alrea
  */
 export function classifyExit(exit: { code: number | null; output: readonly string[] }): Classification {
   const output = exit.output.join('\n');
-  if (exit.code === 78 || CONFIG_INVALID.some((pattern) => pattern.test(output))) return 'config-invalid';
+  if (CONFIG_INVALID.some((pattern) => pattern.test(output))) return 'config-invalid';
   if (PORT_CONFLICT.some((pattern) => pattern.test(output))) return 'port-conflict';
+  if (INSTANCE_CONFLICT.some((pattern) => pattern.test(output))) return 'instance-conflict';
+  // OpenClaw's EX_CONFIG; its message names the cause when it is something else.
+  if (exit.code === 78) return 'config-invalid';
   return 'crashed';
 }
 

@@ -79,6 +79,10 @@ function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings)
     : { ...s, failStreak: s.failStreak + 1, okStreak: 0, readyStreak: 0, unreadyStreak: 0 };
   const liveState: HealthState = e.ready ? 'healthy' : 'degraded';
   const liveReason = e.ready ? 'probes pass' : `live but not ready: ${e.detail}`;
+  if (e.live && s.pid === undefined && s.state !== 'down' && !isWatched(s.state)) {
+    // An answer while PM2 runs no process for the app comes from an orphan or a stranger on the port.
+    return { next: { ...counted, okStreak: 0, readyStreak: 0 }, effects: [] };
+  }
   switch (s.state) {
     case 'starting':
       if (e.live) return transition(counted, liveState, e.at, liveReason, { graceUntil: undefined });
@@ -145,6 +149,8 @@ function onOnline(s: DetectorSnapshot, e: OnlineEvent, settings: DetectorSetting
     ...(e.manual ? { breakerOpen: false, exits: [] } : {}),
   };
   if (s.state === 'starting') return { next: fresh, effects: [] };
+  // lifeguard restarted and meets the very process its carried-over verdict was about: nothing restarted.
+  if (s.state === 'down' && !e.manual && e.at < s.since) return { next: { ...s, pid: e.pid }, effects: [] };
   // PM2 can respawn once more before the stop ordered by the breaker lands; that is not a recovery.
   if (s.state === 'down' && s.breakerOpen && !e.manual) return { next: { ...s, pid: e.pid }, effects: [] };
   if (s.state === 'recovering') return { next: fresh, effects: [] };
@@ -181,6 +187,10 @@ function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): 
  * The grace is over, and the instance has not answered for a whole failure threshold: a Gateway that
  * was already running when lifeguard (re)started is judged like a watched one, not killed on one blip.
  */
+function isWatched(state: HealthState): boolean {
+  return state === 'healthy' || state === 'degraded' || state === 'suspect';
+}
+
 function graceExpired(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
   const waiting = s.state === 'starting' || s.state === 'recovering';
   return waiting && s.graceUntil !== undefined && at >= s.graceUntil && (s.pid === undefined || s.failStreak >= settings.failureThreshold);

@@ -67,8 +67,8 @@ export function findProbeProblems(instance: ResolvedInstance): IsolationProblem[
   if (!instance.gatewayConfigExists || instance.token) return [];
   return [{
     rule: 'no-token',
-    message: `${instance.name}'s Gateway config ${instance.configPath} has no gateway.auth.token, so no outside client (lifeguard included) can connect to it`,
-    fix: `set gateway.auth = { mode: "token", token: "<a long random string>" } in ${instance.configPath}`,
+    message: `${instance.name}'s Gateway config ${instance.configPath} has no usable gateway.auth.token, so no outside client (lifeguard included) can connect to it`,
+    fix: `set gateway.auth = { mode: "token", token: "<a long random string>" } in ${instance.configPath}; a \${VAR} token must be defined in instances.${instance.name}.env or ${instance.stateDir}/.env, the only environment the Gateway gets under PM2`,
   }];
 }
 

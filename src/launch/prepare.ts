@@ -48,7 +48,7 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
       return undefined;
     });
   const flavour = installed?.flavour ?? defaultFlavour(config);
-  const planned = await resolveInstances(config, flavour, options.env);
+  const planned = await resolveInstances(config, flavour);
   const problems = await checkIsolation(planned);
   if (problems.length > 0) throw new UserError(`${formatProblems(problems)}\nNothing was started.`);
   const runtime = installed ?? await resolveGatewayRuntime(config, { env: options.env, provision: true, progress: options.progress });
@@ -57,7 +57,7 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
     const outcome = await ensureGatewayConfig(instance.configPath, { flavour: runtime.flavour, port: instance.port, workspace: instance.workspace, logFile: instance.logFile });
     if (outcome === 'created') options.progress(`Wrote a minimal ${runtime.flavour} config for ${name}: ${instance.configPath} (mode 0600, loopback, token auth).`);
   }
-  const instances = await resolveInstances(config, runtime.flavour, options.env);
+  const instances = await resolveInstances(config, runtime.flavour);
   const apps = buildApps({
     runtime,
     instances,
@@ -69,6 +69,7 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
     lifeguardNode: process.execPath,
     pm2Home: pm2Home(options.env),
     path: options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    logLevel: options.env.LIFEGUARD_LOG_LEVEL,
   });
   return { config, runtime, instances, apps };
 }

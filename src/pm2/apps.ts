@@ -43,6 +43,8 @@ export interface AppsContext {
   readonly pm2Home: string;
   /** PATH for the supervisor. */
   readonly path: string;
+  /** LIFEGUARD_LOG_LEVEL of whoever started it, if set: the one variable passed through. */
+  readonly logLevel?: string | undefined;
 }
 
 export const LIFEGUARD_APP = 'lifeguard';
@@ -127,6 +129,7 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
         PM2_HOME: ctx.pm2Home,
         PM2_DISABLE_VERSION_CHECK: '1',
         LIFEGUARD_HOME: ctx.lifeguardHome,
+        ...(ctx.logLevel ? { LIFEGUARD_LOG_LEVEL: ctx.logLevel } : {}),
         ...(ctx.configSource ? { LIFEGUARD_CONFIG: ctx.configSource } : {}),
         LIFEGUARD_GATEWAY_BIN: ctx.runtime.entry,
         LIFEGUARD_GATEWAY_NODE: ctx.runtime.node,

@@ -242,3 +242,27 @@ describe('detector: lifeguard restarting itself', () => {
     assert.deepEqual(resumeSnapshot({ ...healthy(), restarts: [1_000] }, 2_000, settings).restarts, [1_000]);
   });
 });
+
+describe('detector: after lifeguard restarts', () => {
+  it('keeps a carried-over down verdict when it meets the same old process, without a fake restart line', () => {
+    const hung = { ...healthy(100), state: 'down' as const, since: 50_000, reason: 'no answer; not restarting: restart budget used up', classification: 'hung' as const, pid: undefined };
+    const r = run([online(10_000, 100)], hung);
+    assert.equal(r.snapshot.state, 'down');
+    assert.equal(r.snapshot.pid, 100);
+    assert.deepEqual(r.transitions, []);
+    assert.deepEqual(run([online(60_000, 101)], hung).transitions, ['recovering'], 'a process spawned after the verdict is a restart');
+  });
+
+  it('does not let an orphan answering the port end a start-up grace', () => {
+    const waiting = { ...initialSnapshot(0, settings), pid: undefined };
+    const r = run([ok(1_000), ok(2_000)], waiting);
+    assert.equal(r.snapshot.state, 'starting');
+  });
+});
+
+describe('exit classification: conflicts', () => {
+  it('names a held lock or state database as an instance conflict, even with exit 78', () => {
+    assert.equal(classifyExit({ code: 78, output: ['Gateway failed to start: database is locked'] }), 'instance-conflict');
+    assert.equal(classifyExit({ code: 78, output: ['something unexpected'] }), 'config-invalid');
+  });
+});

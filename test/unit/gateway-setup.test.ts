@@ -5,6 +5,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { tempDir } from '../helpers/temp-dir.js';
 import { join } from 'node:path';
 import { ensureGatewayConfig, readGatewayConfig } from '../../src/config/gateway-config.js';
+import { loadGatewayEnv } from '../../src/config/gateway-env.js';
 import { resolveInstance } from '../../src/config/instance.js';
 import { buildApps } from '../../src/pm2/apps.js';
 import { parseExitLine } from '../../src/actions/pm2.js';
@@ -61,7 +62,7 @@ describe('Gateway config', () => {
     const dir = tempDir('lg-gw-');
     const path = join(dir, 'openclaw.json');
     await writeFile(path, '{ gateway: { port: 1 }');
-    const read = await readGatewayConfig(path);
+    const read = await readGatewayConfig(path, {});
     assert.equal(read.ok, false);
     assert.match(read.ok ? '' : read.error, /is not valid JSON5/);
   });
@@ -156,5 +157,17 @@ describe('killing a process tree', () => {
       const state = await readFile(`/proc/${child}/stat`, 'utf8').then((st) => st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3), () => 'gone');
       assert.ok(state === 'gone' || state === 'Z', `child ${child} is still running (state ${state})`);
     }
+  });
+});
+
+describe('the environment a Gateway has under PM2', () => {
+  it('is its state dir .env overlaid by instances.<name>.env, and nothing of lifeguard’s own', async () => {
+    const dir = tempDir('lg-gw-');
+    await writeFile(join(dir, '.env'), '# comment\nGW_TOKEN="from-dotenv"\nexport OTHER=1 # trailing\nBROKEN LINE\n');
+    process.env.LG_TEST_ONLY_IN_LIFEGUARD = 'nope';
+    const env = await loadGatewayEnv(dir, { OVERRIDE: 'x' });
+    assert.deepEqual(env, { GW_TOKEN: 'from-dotenv', OTHER: '1', OVERRIDE: 'x' });
+    assert.deepEqual(await loadGatewayEnv(join(dir, 'missing'), { GW_TOKEN: 'from-config' }), { GW_TOKEN: 'from-config' });
+    delete process.env.LG_TEST_ONLY_IN_LIFEGUARD;
   });
 });

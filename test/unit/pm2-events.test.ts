@@ -24,3 +24,18 @@ describe('operator actions from PM2 events', () => {
     assert.equal(tracker.exitWasRequested('gateway-rescue', 'stopped'), false);
   });
 });
+
+describe('stops lifeguard orders, and apps PM2 holds', () => {
+  it("treats the exit after lifeguard's own stop as requested, even when PM2 reports it stopped", () => {
+    const tracker = new OperatorActionTracker();
+    tracker.expectStop('gateway-main');
+    assert.equal(tracker.exitWasRequested('gateway-main', 'stopped'), true);
+  });
+
+  it('treats the next start of an app PM2 holds stopped or errored as requested (it closes the breaker)', () => {
+    const tracker = new OperatorActionTracker();
+    tracker.noteHeld('gateway-main');
+    assert.equal(tracker.onlineWasRequested('gateway-main'), true);
+    assert.equal(tracker.onlineWasRequested('gateway-main'), false, 'only once');
+  });
+});
