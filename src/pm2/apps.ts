@@ -120,7 +120,7 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
       args: [],
       interpreter: ctx.lifeguardNode,
       // A small young generation and GC on the main thread: the supervisor idles, and its RSS is the cost.
-      node_args: ['--max-semi-space-size=1', '--single-threaded', '--optimize-for-size'],
+      node_args: ['--max-semi-space-size=1', '--single-threaded'],
       cwd: ctx.lifeguardHome,
       filter_env: [''],
       env: {
