@@ -49,7 +49,7 @@ program
     }
     const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
     if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
-    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up;' : ''} Watch with \`npx lifeguard status\`.`);
+    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''} Watch with \`npx lifeguard status\`.`);
   });
 
 program

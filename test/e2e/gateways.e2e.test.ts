@@ -64,7 +64,7 @@ for (const flavour of FLAVOURS) {
       assert.ok(provisioned, 'the Gateway is not provisioned (see the previous failure)');
       const up = await run.cli(['up'], 120_000);
       assert.equal(up.code, 0, describeResult(up));
-      assert.match(up.stderr, /Started\./);
+      assert.match(up.stderr, /Started gateway-main, gateway-rescue, lifeguard\./);
 
       const status = await run.waitForStatus('main and rescue to be healthy', bothHealthy, UP_DEADLINE_MS);
       upOk = true;
