@@ -9,6 +9,8 @@ export interface WatcherDeps {
   readonly settings: DetectorSettings;
   readonly log: Logger;
   readonly probe: () => Promise<ProbeCycleResult>;
+  /** PM2's status of the app, asked after a failed probe; undefined when PM2 cannot tell. */
+  readonly processStatus: () => Promise<string | undefined>;
   readonly execute: (effect: DetectorEffect) => Promise<void>;
   /** Something to record: `urgent` when the state changed or an action ran, else a routine probe result. */
   readonly onChange: (urgent: boolean) => void;
@@ -77,7 +79,11 @@ export class InstanceWatcher {
     try {
       const result = await this.deps.probe();
       this.lastProbe = { at: result.at, live: result.live, ready: result.ready, latencyMs: result.latencyMs, detail: result.detail };
-      await this.dispatch({ type: 'probe', at: this.deps.now(), live: result.live, ready: result.ready, detail: result.detail });
+      const processStatus = result.live ? undefined : await this.deps.processStatus();
+      await this.dispatch({
+        type: 'probe', at: this.deps.now(), live: result.live, ready: result.ready, detail: result.detail,
+        ...(processStatus === undefined ? {} : { processStatus }),
+      });
     } catch (error) {
       this.deps.log.error({ err: error, instance: this.instance.name }, 'probe cycle failed');
     }

@@ -95,6 +95,13 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       retryIntervalMs: config.probes.retryIntervalMs,
       onChange: scheduleStatus,
       execute,
+      processStatus: async () => {
+        const app = await pm2.describe(instance.appName).catch(() => null);
+        if (app === null) return undefined;
+        const status = app?.status ?? 'not registered in PM2';
+        if (status === 'stopping') operatorActions.noteHeld(instance.appName);
+        return status;
+      },
       probe: async () => {
         await refreshToken();
         return runProbeCycle(instance, session, config.probes.timeoutMs);

@@ -67,7 +67,17 @@ export function step(s: DetectorSnapshot, e: DetectorEvent, settings: DetectorSe
 
 type ProbeEvent = Extract<DetectorEvent, { type: 'probe' }>;
 
+const PM2_TRANSITIONAL = new Set(['launching', 'waiting restart']);
+
 function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings): StepResult {
+  if (!e.live && e.processStatus !== undefined && e.processStatus !== 'online') {
+    // The failure is explained by PM2 itself: a stop in progress, a restart on its way, or nothing running.
+    if (PM2_TRANSITIONAL.has(e.processStatus)) return { next: s, effects: [] };
+    if (s.state === 'down' || s.state === 'recovering') return { next: s, effects: [] };
+    const stopping = e.processStatus === 'stopping';
+    const reason = stopping ? 'PM2 is stopping it (asked by an operator or by lifeguard)' : `PM2 reports it ${e.processStatus}`;
+    return goDown({ ...s, pid: undefined }, e.at, e.processStatus === 'errored' ? 'crashed' : 'stopped', reason, settings, { action: 'none' });
+  }
   const counted: DetectorSnapshot = e.live
     ? {
         ...s,

@@ -38,7 +38,11 @@ export interface DetectorSnapshot {
 }
 
 export type DetectorEvent =
-  | { type: 'probe'; at: number; live: boolean; ready: boolean; detail: string }
+  | {
+      type: 'probe'; at: number; live: boolean; ready: boolean; detail: string;
+      /** PM2's status of the app, asked only after a failed probe: a stopping or restarting app is not hung. */
+      processStatus?: string;
+    }
   | { type: 'online'; at: number; pid: number; manual: boolean }
   | { type: 'exit'; at: number; pid: number | undefined; code: number | null; signal: string | null; manual: boolean;
       /** The Gateway's last output lines (stdout and stderr), and the stderr ones alone. */

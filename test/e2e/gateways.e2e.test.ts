@@ -143,8 +143,9 @@ for (const flavour of FLAVOURS) {
       const mark = run.journal().length;
       process.kill(oldPid, 'SIGKILL');
 
+      // A probe can lose the kept connection a moment before PM2's exit event lands: a `suspect` line may come first.
       const noticed = await pollUntil('a main down/recovering line in events.jsonl', () => {
-        const first = run.journalSince(mark, 'main')[0];
+        const first = run.journalSince(mark, 'main').find((e) => e.to !== 'suspect');
         return first && (first.to === 'down' || first.to === 'recovering') ? first : undefined;
       }, { timeoutMs: 15_000, intervalMs: 250, describeLast: () => lines(run.journalSince(mark, 'main')) });
       const down = run.journalSince(mark, 'main').find((e) => e.to === 'down');

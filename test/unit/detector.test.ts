@@ -266,3 +266,25 @@ describe('exit classification: conflicts', () => {
     assert.equal(classifyExit({ code: 78, output: ['something unexpected'] }), 'config-invalid');
   });
 });
+
+describe('detector: failures PM2 explains', () => {
+  const refused = (at: number, processStatus: string): DetectorEvent => ({ type: 'probe', at, live: false, ready: false, detail: 'open: ECONNREFUSED', processStatus });
+
+  it('never calls a Gateway hung, nor kills it, while PM2 is stopping it (a graceful drain refuses connections)', () => {
+    const r = run([refused(10_000, 'stopping'), refused(10_500, 'stopping'), refused(11_000, 'stopping')], healthy());
+    assert.deepEqual(r.transitions, ['down']);
+    assert.equal(r.snapshot.classification, 'stopped');
+    assert.equal(r.effects.some((e) => e.type === 'restart'), false);
+  });
+
+  it('does not count failures while PM2 is restarting it', () => {
+    const r = run([refused(10_000, 'waiting restart'), refused(10_500, 'launching'), refused(11_000, 'waiting restart')], healthy());
+    assert.deepEqual(r.transitions, []);
+    assert.equal(r.snapshot.failStreak, 0);
+  });
+
+  it('still calls it hung when PM2 says it is online', () => {
+    const r = run([refused(10_000, 'online'), refused(10_500, 'online'), refused(11_000, 'online')], healthy());
+    assert.equal(r.snapshot.classification, 'hung');
+  });
+});
