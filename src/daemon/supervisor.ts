@@ -53,6 +53,10 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const operatorActions = new OperatorActionTracker();
   const pids = new Map<string, number | undefined>();
 
+  const secretsByApp = new Map<string, () => string[]>();
+  const saveStatus = () =>
+    writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) });
+
   // Routine probe results are written every few seconds; a state change within a moment.
   let statusTimer: NodeJS.Timeout | undefined;
   let statusDue = 0;
@@ -63,8 +67,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     statusDue = due;
     statusTimer = setTimeout(() => {
       statusTimer = undefined;
-      writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) })
-        .catch((error: unknown) => log.error({ err: error }, 'cannot write status'));
+      saveStatus().catch((error: unknown) => log.error({ err: error }, 'cannot write status'));
     }, due - Date.now());
   };
 
@@ -72,7 +75,9 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const watchers = INSTANCE_NAMES.map((name) => {
     let instance = instances[name];
     let configMtime = 0;
+    // The token may be rotated while lifeguard runs; redaction always uses the current one.
     const secrets = () => (instance.token ? [instance.token] : []);
+    secretsByApp.set(instance.appName, secrets);
     const refreshToken = async () => {
       const mtime = await stat(instance.configPath).then((s) => s.mtimeMs, () => 0);
       if (mtime === configMtime) return;
@@ -111,11 +116,10 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const watcherFor = (appName: string) => watchers.find((w) => w.instance.appName === appName);
 
   const onLog = (event: Pm2LogEvent) => {
-    const watcher = watcherFor(event.process.name);
-    if (!watcher) return;
+    if (!watcherFor(event.process.name)) return;
     const lines = tails.get(event.process.name) ?? [];
     for (const line of event.data.split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
-      lines.push({ stream: event.stream, line: redactText(line, watcher.instance.token ? [watcher.instance.token] : []).slice(0, 500) });
+      lines.push({ stream: event.stream, line: redactText(line, secretsByApp.get(event.process.name)?.() ?? []).slice(0, 500) });
     }
     tails.set(event.process.name, lines.slice(-ERROR_TAIL_LINES));
   };
@@ -184,8 +188,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     clearInterval(reconcileTimer);
     for (const watcher of watchers) watcher.stop();
     for (const session of sessions) session.close();
-    void writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) })
-      .finally(() => process.exit(0));
+    void saveStatus().finally(() => process.exit(0));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -206,8 +206,13 @@ function graceExpired(s: DetectorSnapshot, at: number, settings: DetectorSetting
   return waiting && s.graceUntil !== undefined && at >= s.graceUntil && (s.pid === undefined || s.failStreak >= settings.failureThreshold);
 }
 
+/** lifeguard's own restarts inside the last hour: the budget's sliding window. */
+function recentRestarts(s: DetectorSnapshot, at: number): number[] {
+  return s.restarts.filter((t) => at - t < HOUR_MS);
+}
+
 function restartAllowed(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
-  return !s.breakerOpen && s.restarts.filter((t) => at - t < HOUR_MS).length < settings.maxRestartsPerHour;
+  return !s.breakerOpen && recentRestarts(s, at).length < settings.maxRestartsPerHour;
 }
 
 function startTimedOut(s: DetectorSnapshot, at: number, settings: DetectorSettings): StepResult {
@@ -237,7 +242,7 @@ function goDown(
     return { next: down.next, effects: [...down.effects, { type: 'stop', reason }] };
   }
   if (options.action !== 'kill') return down;
-  const restarts = s.restarts.filter((t) => at - t < HOUR_MS);
+  const restarts = recentRestarts(s, at);
   if (breakerOpen || restarts.length >= settings.maxRestartsPerHour) {
     const why = breakerOpen ? 'crash-loop breaker open' : `restart budget of ${settings.maxRestartsPerHour} per hour used up`;
     return { next: { ...down.next, reason: `${reason}; not restarting: ${why}`, restarts }, effects: down.effects };

@@ -11,7 +11,8 @@ import {
   EXPECTED_RUNTIME, FLAVOURS, LifeguardRun, describeResult, formatStatus, instanceOf, pollUntil, provisionRuntime,
   runCommand, runtimePaths, type JournalEntry, type StatusView,
 } from '../helpers/harness.js';
-import { descendantsOf, environOf, executableOf, isAlive, listeningPortsOf, processState } from '../helpers/processes.js';
+import { descendantsOf } from '../../src/actions/kill-tree.js';
+import { environOf, executableOf, isAlive, listeningPortsOf, processState } from '../helpers/processes.js';
 
 /** Clawdbot's first start on a cold jiti cache takes ~60 s on two busy cores; PM2 adds a little. */
 const UP_DEADLINE_MS = 180_000;
@@ -139,7 +140,7 @@ for (const flavour of FLAVOURS) {
       const initial = await run.waitForStatus('both healthy before the kill', bothHealthy, RECOVERY_DEADLINE_MS);
       const oldPid = instanceOf(initial, 'main').pid!;
       const rescuePid = instanceOf(initial, 'rescue').pid!;
-      const helpers = descendantsOf(oldPid);
+      const helpers = await descendantsOf(oldPid);
       const mark = run.journal().length;
       process.kill(oldPid, 'SIGKILL');
 
@@ -177,7 +178,7 @@ for (const flavour of FLAVOURS) {
       const initial = await run.waitForStatus('both healthy before the stop', bothHealthy, RECOVERY_DEADLINE_MS);
       const stoppedPid = instanceOf(initial, 'main').pid!;
       const rescuePid = instanceOf(initial, 'rescue').pid!;
-      const helpers = descendantsOf(stoppedPid);
+      const helpers = await descendantsOf(stoppedPid);
       const mark = run.journal().length;
       process.kill(stoppedPid, 'SIGSTOP');
       try {
@@ -217,7 +218,7 @@ for (const flavour of FLAVOURS) {
       requireUp();
       const status = await run.status();
       const gatewayPids = status.instances.map((i) => i.pid).filter((p): p is number => p !== null);
-      const helpers = gatewayPids.flatMap((pid) => descendantsOf(pid));
+      const helpers = (await Promise.all(gatewayPids.map((pid) => descendantsOf(pid)))).flat();
       const mark = run.journal().length;
       const down = await run.cli(['down'], 60_000);
       assert.equal(down.code, 0, describeResult(down));

@@ -4,6 +4,8 @@
  * sockets must fit in 108 bytes) with its own HOME, LIFEGUARD_HOME, PM2_HOME and free ports.
  */
 import { spawn } from 'node:child_process';
+import type { InstanceView, StatusView } from '../../src/surfaces/status-view.js';
+import type { JournalEntry } from '../../src/surfaces/journal.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -193,31 +195,7 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
 // ---------------------------------------------------------------------------------------------------
 // What the user sees
 
-export interface InstanceView {
-  readonly instance: string;
-  readonly state: string;
-  readonly reason: string;
-  readonly classification: string | null;
-  readonly pid: number | null;
-  readonly port: number;
-  readonly pm2Status: string;
-  readonly restarts: number | null;
-  readonly lastProbe: { ok: boolean; ready: boolean; detail: string } | null;
-}
-
-export interface StatusView {
-  readonly supervisor: { running: boolean; pid: number | null; note: string | null };
-  readonly instances: InstanceView[];
-}
-
-export interface JournalEntry {
-  readonly ts: string;
-  readonly instance: string;
-  readonly from: string;
-  readonly to: string;
-  readonly reason: string;
-  readonly classification?: string;
-}
+export type { InstanceView, JournalEntry, StatusView };
 
 export function instanceOf(status: StatusView, name: 'main' | 'rescue'): InstanceView {
   const found = status.instances.find((i) => i.instance === name);
