@@ -12,10 +12,15 @@ import { checkIsolation, prepareLaunch } from './launch/prepare.js';
 import { formatProblems } from './isolation/rules.js';
 import { connectPm2, isPm2DaemonRunning } from './actions/pm2.js';
 import { readStatus } from './daemon/status-store.js';
+import { resolveProviders } from './notify/registry.js';
 import { runSupervisor } from './daemon/supervisor.js';
 import { provisionRuntime } from './runtime/provision.js';
 import { defaultFlavour, resolveGatewayRuntime, runtimeDir } from './runtime/resolve.js';
 import { buildStatusView, renderStatus } from './surfaces/status-view.js';
+import { registerConfigCommands } from './surfaces/commands/config.js';
+import { registerIncidentCommands } from './surfaces/commands/incidents.js';
+import { registerNotifyCommands } from './surfaces/commands/notify.js';
+import { registerPauseCommands } from './surfaces/commands/pause.js';
 import { LIFEGUARD_VERSION } from './version.js';
 
 const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
@@ -77,13 +82,18 @@ program
     const flavour = runtime?.flavour ?? defaultFlavour(config);
     const instances = await resolveInstances(config, flavour);
     const problems = await checkIsolation(instances);
+    // A broken alert entry does not stop anything (the other providers still work), but it is named here.
+    const notify = resolveProviders(config.notify);
+    const warnings = notify.problems.map((problem) => `alert provider skipped: ${problem}`);
+    if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ok: problems.length === 0, flavour, problems, instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) }, null, 2)}\n`);
     } else if (problems.length === 0) {
       process.stdout.write(`Pre-start check OK (${flavour}):\n${INSTANCE_NAMES.map((n) => describeInstance(instances[n])).join('\n')}\n`);
     } else {
       process.stdout.write(`${formatProblems(problems)}\n`);
     }
+    if (!options.json) for (const warning of warnings) process.stdout.write(`Warning: ${warning}\n`);
     process.exitCode = problems.length === 0 ? 0 : 1;
   });
 
@@ -100,6 +110,11 @@ program
     const view = buildStatusView(daemon, apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
     process.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderStatus(view)}\n`);
   });
+
+registerIncidentCommands(program);
+registerPauseCommands(program);
+registerConfigCommands(program);
+registerNotifyCommands(program);
 
 program
   .command('supervise')

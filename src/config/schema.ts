@@ -1,3 +1,4 @@
+import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
 import { DERIVED_PORT_SPAN } from '../isolation/ports.js';
 
@@ -15,6 +16,8 @@ const port = z
   .max(MAX_BASE_PORT, `must be at most ${MAX_BASE_PORT}, so that base+${DERIVED_PORT_SPAN} (the CDP range) still fits`);
 
 const path = z.string().min(1, 'must not be empty');
+/** A cron expression (5 or 6 fields, node-cron syntax), or empty for "never". */
+const cronExpression = z.string().refine((value) => value === '' || isCronExpression(value), 'must be a cron expression like "0 9 * * *" (or "" for never)');
 const profile = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/i, 'must be letters, digits, "-" or "_" (a profile name, as in `openclaw --profile NAME`)');
@@ -76,6 +79,62 @@ export const configSchema = z
         crashLoopWindowMs: duration(10_000, 86_400_000).default(600_000),
       })
       .prefault({}),
+    /**
+     * Where alerts go: `{ type, name?, minSeverity?, events?, digest?, ...options }` per entry. Entries are
+     * checked one by one (src/notify/registry.ts), so one bad entry is reported and the others still work.
+     */
+    notify: z.array(z.unknown()).default([]),
+    alerts: z
+      .strictObject({
+        /** Repeat an open, unacknowledged incident this often (0 = never). */
+        reminderIntervalMs: z.union([z.literal(0), duration(60_000, 7 * 86_400_000)]).default(3_600_000),
+        /** Healthy this long after a recovery before the incident is resolved; a relapse inside it continues the incident. */
+        resolveAfterMs: duration(0, 3_600_000).default(60_000),
+        /** One delivery attempt may take this long. */
+        attemptTimeoutMs: duration(1_000, 120_000).default(10_000),
+        /** The longest pause between two retries of one delivery (backoff with jitter grows up to it). */
+        retryMaxDelayMs: duration(1_000, 3_600_000).default(15_000),
+        /** A delivery still failing after this long is given up and recorded as failed. */
+        giveUpAfterMs: duration(60_000, 7 * 86_400_000).default(86_400_000),
+      })
+      .prefault({}),
+    guard: z
+      .strictObject({
+        /** Re-validate the main's config this often even without a file event (edits over NFS, missed events). */
+        intervalMs: duration(1_000, 3_600_000).default(30_000),
+        /** The flavour's own validator (a Gateway CLI run) may take this long. */
+        validateTimeoutMs: duration(5_000, 300_000).default(60_000),
+      })
+      .prefault({}),
+    snapshots: z
+      .strictObject({
+        /** The main must have been healthy this long on a valid config before its config is snapshotted. */
+        healthyForMs: duration(0, 86_400_000).default(300_000),
+        /** Also snapshot on this cron schedule (when healthy and valid); empty = never. */
+        schedule: cronExpression.default('17 * * * *'),
+        keep: z.number().int().min(1).max(1000).default(20),
+      })
+      .prefault({}),
+    escalation: z
+      .strictObject({
+        /** Automated actions of every rung together (restarts, restores) per sliding hour. */
+        maxActionsPerHour: z.number().int().min(0).max(100).default(6),
+        /** R1, restart through PM2: attempts per incident, and how long one may take to bring the Gateway back. */
+        restartAttempts: z.number().int().min(0).max(10).default(2),
+        restartDeadlineMs: duration(10_000, 3_600_000).default(240_000),
+        /** R2, restore the last-known-good config: attempts per incident, and how long the restarted Gateway has. */
+        restoreAttempts: z.number().int().min(0).max(10).default(1),
+        restoreDeadlineMs: duration(10_000, 3_600_000).default(240_000),
+      })
+      .prefault({}),
+    jobs: z
+      .strictObject({
+        /** Cron expression for the daily digest to providers with `digest: true`; empty = never. */
+        digest: cronExpression.default('0 9 * * *'),
+        /** Cron expression for the deep check (`health` with `probe: true`, channels included); empty = never. */
+        deepCheck: cronExpression.default('*/5 * * * *'),
+      })
+      .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
   .prefault({});
@@ -84,3 +143,5 @@ export type LifeguardConfigInput = z.input<typeof configSchema>;
 export type LifeguardConfigFile = z.output<typeof configSchema>;
 export type ProbeSettings = LifeguardConfigFile['probes'];
 export type RestartPolicy = LifeguardConfigFile['restarts'];
+export type AlertSettings = LifeguardConfigFile['alerts'];
+export type EscalationSettings = LifeguardConfigFile['escalation'];

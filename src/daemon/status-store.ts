@@ -11,6 +11,11 @@ export interface InstanceStatus {
   readonly configPath: string;
   readonly detector: DetectorSnapshot;
   readonly lastProbe: { at: number; live: boolean; ready: boolean; latencyMs: number; detail: string } | undefined;
+  /** The open incident, if any. */
+  readonly incident?: { id: string; rung: string; frozen: boolean; problem: string; summary: string } | undefined;
+  readonly pausedUntil?: number | undefined;
+  /** The config guard's latest verdict on this instance's config file (the main only). */
+  readonly config?: { valid: boolean | 'unknown'; detail: string; at: number } | undefined;
 }
 
 export interface DaemonStatus {

@@ -1,30 +1,47 @@
 import { stat } from 'node:fs/promises';
+import JSON5 from 'json5';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { loadConfig, type LifeguardConfig } from '../config/load.js';
-import { readGatewayConfig } from '../config/gateway-config.js';
+import { extractFacts, readGatewayConfig } from '../config/gateway-config.js';
 import { loadGatewayEnv } from '../config/gateway-env.js';
 import { resolveInstances } from '../config/resolve-instances.js';
-import { INSTANCE_NAMES } from '../config/schema.js';
+import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
 import { createLogger, redactText } from '../core/log.js';
 import { killTree } from '../actions/kill-tree.js';
 import { connectPm2, type Pm2Client, type Pm2ExitDetail, type Pm2LogEvent, type Pm2ProcessEvent } from '../actions/pm2.js';
 import { resumeSnapshot } from '../detector/machine.js';
 import type { DetectorEffect, DetectorSettings } from '../detector/types.js';
+import { activePause, pausesPath, readPauses, type Pauses } from '../incidents/pauses.js';
+import type { EngineSettings, World } from '../incidents/types.js';
+import { gatewayAccessOf } from '../launch/gateway-access.js';
+import { Dispatcher } from '../notify/dispatcher.js';
+import { Outbox } from '../notify/outbox.js';
+import { resolveProviders } from '../notify/registry.js';
 import { runProbeCycle } from '../probes/cycle.js';
 import { GatewaySession } from '../probes/gateway-ws.js';
 import { resolveGatewayRuntime } from '../runtime/resolve.js';
+import { latestSnapshot } from '../snapshots/store.js';
 import { createJournal } from '../surfaces/journal.js';
 import { LIFEGUARD_VERSION } from '../version.js';
+import { startConfigGuard } from './config-guard.js';
+import { IncidentDesk } from './incident-desk.js';
 import { InstanceWatcher } from './instance-watcher.js';
+import { scheduleJobs } from './jobs.js';
 import { OperatorActionTracker } from './pm2-events.js';
+import { carryOutRepair } from './repair-actions.js';
 import { readStatus, writeStatus } from './status-store.js';
+import { runDeepCheck, sendDigest } from './daily.js';
 
 const ERROR_TAIL_LINES = 40;
 const RECONCILE_EVERY_MS = 15_000;
+/** Incidents, holds, pauses and snapshots are looked at this often (reminders, deadlines, CLI acks). */
+const TICK_MS = 2_000;
 const STATUS_URGENT_MS = 100;
 const STATUS_ROUTINE_MS = 5_000;
 /** PM2 statuses on the way to `online` (between crash restarts, `waiting restart` lasts the backoff). */
 const TRANSITIONAL_STATUSES = new Set(['launching', 'waiting restart', 'stopping']);
+const ALIVE_STATUSES = new Set(['online', 'launching', 'waiting restart']);
 
 export function detectorSettings(config: LifeguardConfig): DetectorSettings {
   return {
@@ -37,12 +54,32 @@ export function detectorSettings(config: LifeguardConfig): DetectorSettings {
   };
 }
 
+export function engineSettings(config: LifeguardConfig): EngineSettings {
+  return {
+    reminderIntervalMs: config.alerts.reminderIntervalMs,
+    resolveAfterMs: config.alerts.resolveAfterMs,
+    maxActionsPerHour: config.escalation.maxActionsPerHour,
+    restartAttempts: config.escalation.restartAttempts,
+    restartDeadlineMs: config.escalation.restartDeadlineMs,
+    restoreAttempts: config.escalation.restoreAttempts,
+    restoreDeadlineMs: config.escalation.restoreDeadlineMs,
+    handoffAvailable: false,
+  };
+}
+
 /** The long-running supervisor that PM2 runs as the `lifeguard` app. */
 export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
   const config = await loadConfig({ env, cwd });
   const log = createLogger({ level: config.logLevel });
+  const host = hostname();
   const runtime = await resolveGatewayRuntime(config, { env, provision: false, progress: (line) => log.info(line) });
-  const instances = await resolveInstances(config, runtime.flavour);
+  // A config with a syntax error must not stop the supervisor: the Gateway still runs on the one it loaded.
+  let instances = await resolveInstances(config, runtime.flavour, async (name, error) => {
+    log.warn({ instance: name, error }, 'Gateway config unreadable; using the facts of its newest snapshot');
+    const snapshot = await latestSnapshot(config.home, name).catch(() => undefined);
+    const parsed = snapshot ? parseConfigObject(snapshot.content) : undefined;
+    return parsed ? extractFacts(parsed, {}) : { exists: true, pinnedEndpoints: [] };
+  });
   const pm2 = await connectPm2();
   const journal = createJournal(config.home);
   const settings = detectorSettings(config);
@@ -52,10 +89,42 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const exitDetails = new Map<string, Pm2ExitDetail>();
   const operatorActions = new OperatorActionTracker();
   const pids = new Map<string, number | undefined>();
-
   const secretsByApp = new Map<string, () => string[]>();
-  const saveStatus = () =>
-    writeStatus(config.home, { pid: process.pid, startedAt, updatedAt: Date.now(), instances: watchers.map((w) => w.status()) });
+  const homes = { runtime, userHome: config.userHome, lifeguardHome: config.home };
+
+  const { providers, problems } = resolveProviders(config.notify);
+  for (const problem of problems) log.error({ problem }, 'notification provider skipped');
+  if (providers.length === 0) log.warn('no notification providers configured: incidents are recorded but nobody is told');
+  const outbox = new Outbox(config.home);
+  let desk: IncidentDesk | undefined;
+  const dispatcher = new Dispatcher({
+    outbox, providers, settings: config.alerts, log, env, now: Date.now,
+    rescueGateway: () => gatewayAccessOf(instances.rescue, homes),
+    onUpdate: (delivery) => void desk?.recordDelivery(delivery),
+  });
+
+  let pauses: Pauses = await readPauses(config.home);
+  let pausesMtime = 0;
+  const refreshPauses = async () => {
+    const mtime = await stat(pausesPath(config.home)).then((s) => s.mtimeMs, () => 0);
+    if (mtime === pausesMtime) return;
+    pausesMtime = mtime;
+    pauses = await readPauses(config.home);
+  };
+
+  const saveStatus = () => writeStatus(config.home, {
+    pid: process.pid, startedAt, updatedAt: Date.now(),
+    instances: watchers.map((w) => {
+      const incident = desk?.current(w.instance.name);
+      const verdict = w.instance.name === 'main' ? guard.verdict() : undefined;
+      return {
+        ...w.status(),
+        ...(incident ? { incident: { id: incident.id, rung: incident.rung, frozen: incident.frozen, problem: incident.problem, summary: incident.summary } } : {}),
+        ...(activePause(pauses, w.instance.name, Date.now()) ? { pausedUntil: pauses[w.instance.name]!.until } : {}),
+        ...(verdict ? { config: { valid: verdict.valid, detail: verdict.detail, at: verdict.at } } : {}),
+      };
+    }),
+  });
 
   // Routine probe results are written every few seconds; a state change within a moment.
   let statusTimer: NodeJS.Timeout | undefined;
@@ -72,27 +141,30 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   };
 
   const sessions: GatewaySession[] = [];
+  const lastProbeNote = new Map<string, string>();
   const watchers = INSTANCE_NAMES.map((name) => {
-    let instance = instances[name];
     let configMtime = 0;
     // The token may be rotated while lifeguard runs; redaction always uses the current one.
-    const secrets = () => (instance.token ? [instance.token] : []);
-    secretsByApp.set(instance.appName, secrets);
+    const secrets = () => (instances[name].token ? [instances[name].token!] : []);
+    secretsByApp.set(instances[name].appName, secrets);
     const refreshToken = async () => {
+      const instance = instances[name];
       const mtime = await stat(instance.configPath).then((s) => s.mtimeMs, () => 0);
       if (mtime === configMtime) return;
       configMtime = mtime;
       const read = await readGatewayConfig(instance.configPath, await loadGatewayEnv(instance.stateDir, instance.extraEnv));
-      if (read.ok && read.facts.token !== instance.token) instance = { ...instance, token: read.facts.token };
+      if (read.ok && read.facts.token !== instance.token) instances = { ...instances, [name]: { ...instance, token: read.facts.token } };
     };
-    const session = new GatewaySession(`ws://127.0.0.1:${instance.port}`, LIFEGUARD_VERSION);
+    const session = new GatewaySession(`ws://127.0.0.1:${instances[name].port}`, LIFEGUARD_VERSION);
     sessions.push(session);
-    const execute = (effect: DetectorEffect) => {
-      if (effect.type === 'stop') operatorActions.expectStop(instance.appName);
-      return executeEffect(effect, { name, appName: instance.appName, pm2, log, journal, secrets });
+    const execute = async (effect: DetectorEffect) => {
+      if (effect.type === 'stop') operatorActions.expectStop(instances[name].appName);
+      if (effect.type === 'restart') desk?.countAction(Date.now());
+      await executeEffect(effect, { name, appName: instances[name].appName, pm2, log, journal, secrets });
+      if (effect.type === 'transition') void desk?.observe(name);
     };
     const saved = previous?.instances.find((i) => i.instance === name)?.detector;
-    return new InstanceWatcher(instance, resumeSnapshot(saved, Date.now(), settings), {
+    return new InstanceWatcher(instances[name], resumeSnapshot(saved, Date.now(), settings), {
       settings,
       log,
       now: Date.now,
@@ -101,19 +173,100 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       onChange: scheduleStatus,
       execute,
       processStatus: async () => {
-        const app = await pm2.describe(instance.appName).catch(() => null);
+        const app = await pm2.describe(instances[name].appName).catch(() => null);
         if (app === null) return undefined;
         const status = app?.status ?? 'not registered in PM2';
-        if (status === 'stopping') operatorActions.noteHeld(instance.appName);
+        if (status === 'stopping') operatorActions.noteHeld(instances[name].appName);
         return status;
       },
       probe: async () => {
         await refreshToken();
-        return runProbeCycle(instance, session, config.probes.timeoutMs);
+        const result = await runProbeCycle(instances[name], session, config.probes.timeoutMs);
+        // Failed probes belong in the incident's story; the same failure over and over only once.
+        const note = result.live ? '' : result.detail;
+        if (note && note !== lastProbeNote.get(name)) void desk?.note(name, 'probe', `probe failed: ${note}`);
+        lastProbeNote.set(name, note);
+        return result;
       },
     });
   });
+  const watcherOf = (name: InstanceName) => watchers.find((w) => w.instance.name === name)!;
   const watcherFor = (appName: string) => watchers.find((w) => w.instance.appName === appName);
+
+  const world = async (name: string): Promise<World> => {
+    const instance = name as InstanceName;
+    const at = Date.now();
+    const s = watcherOf(instance).state;
+    const other = watchers.find((w) => w.instance.name !== instance)!.state;
+    let processAlive = true;
+    if (s.state === 'down') {
+      const app = await pm2.describe(instances[instance].appName).catch(() => null);
+      processAlive = app === null || ALIVE_STATUSES.has(app?.status ?? '');
+    }
+    const verdict = instance === 'main' ? guard.verdict() : undefined;
+    const newest = instance === 'main' ? guard.newestSnapshot() : undefined;
+    return {
+      at,
+      instance,
+      health: { state: s.state, classification: s.classification, reason: s.reason },
+      processAlive,
+      config: verdict ? { valid: verdict.valid, detail: verdict.detail } : undefined,
+      configDiffersFromSnapshot: verdict?.hash !== undefined && newest !== undefined && verdict.hash !== newest.hash,
+      restoreSource: instance !== 'main' ? undefined : guard.gatewayRecoveryAvailable() ? 'gateway' : newest ? 'snapshot' : undefined,
+      peerDown: other.state === 'down' && other.classification !== 'stopped',
+      pausedUntil: activePause(pauses, instance, at)?.until,
+      actionsLastHour: desk?.actionsLastHour(at) ?? 0,
+    };
+  };
+
+  desk = new IncidentDesk({
+    home: config.home, host, settings: engineSettings(config), log, now: Date.now,
+    enqueue: (alert) => dispatcher.enqueue(alert),
+    configPathOf: (name) => instances[name as InstanceName].configPath,
+    world,
+    act: async (name, action) => {
+      const instance = instances[name as InstanceName];
+      const source = (await world(name)).restoreSource;
+      const outcome = await carryOutRepair(action, instance, source, {
+        home: config.home, pm2, operatorActions, log, now: Date.now, recoverWithGateway: () => guard.recover(),
+      });
+      // The next steps must judge the restored file, not the verdict on the one it replaced.
+      if (action === 'restore') await guard.check();
+      return outcome;
+    },
+  });
+  await desk.load(INSTANCE_NAMES);
+
+  /** Why automated restarts of an instance are held back now, if they are. */
+  const holdOf = (name: InstanceName): string | undefined => {
+    const at = Date.now();
+    const pause = activePause(pauses, name, at);
+    if (pause) return `paused by ${pause.by} until ${new Date(pause.until).toISOString()}`;
+    const incident = desk?.current(name);
+    if (incident?.frozen) return `incident ${incident.id} waits for a person (R4): lifeguard incident ack ${incident.id}`;
+    const verdict = name === 'main' ? guard.verdict() : undefined;
+    if (verdict?.valid === false) return `its config is invalid (${verdict.detail}); lifeguard will not restart it into that`;
+    if ((desk?.actionsLastHour(at) ?? 0) >= config.escalation.maxActionsPerHour) {
+      return `the budget of ${config.escalation.maxActionsPerHour} automated actions per hour is used up`;
+    }
+    return undefined;
+  };
+  const updateHolds = async () => {
+    for (const watcher of watchers) {
+      const reason = holdOf(watcher.instance.name);
+      if (reason !== watcher.state.hold) await watcher.dispatch({ type: 'hold', at: Date.now(), reason });
+    }
+  };
+
+  // Created once everything its verdicts feed exists: the first verdict arrives during start-up.
+  const guard = await startConfigGuard({
+    instance: () => instances.main, homes, settings: config.guard, log,
+    onVerdict: () => {
+      void desk?.observe('main');
+      void updateHolds();
+      scheduleStatus(true);
+    },
+  });
 
   const onLog = (event: Pm2LogEvent) => {
     if (!watcherFor(event.process.name)) return;
@@ -126,6 +279,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const onProcess = (event: Pm2ProcessEvent) => {
     const watcher = watcherFor(event.process.name);
     if (!watcher) return;
+    const name = watcher.instance.name;
     if (event.event === 'exit') {
       const manual = operatorActions.exitWasRequested(event.process.name, event.process.status);
       const pid = pids.get(event.process.name);
@@ -134,22 +288,23 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       pids.set(event.process.name, undefined);
       exitDetails.delete(event.process.name);
       tails.set(event.process.name, []);
-      void watcher.dispatch({
-        type: 'exit', at: event.at, pid, manual,
-        code: detail?.signal ? null : detail?.code ?? event.process.exit_code ?? null,
-        signal: detail?.signal ?? null,
-        output: tail.map((t) => t.line),
-        errorOutput: tail.filter((t) => t.stream === 'err').map((t) => t.line),
-      });
+      const code = detail?.signal ? null : detail?.code ?? event.process.exit_code ?? null;
+      const signal = detail?.signal ?? null;
+      const errorOutput = tail.filter((t) => t.stream === 'err').map((t) => t.line);
+      void desk?.note(name, 'pm2', `exit of pid ${pid ?? '?'}: ${signal ? `signal ${signal}` : `code ${code ?? '?'}`}${manual ? ' (requested)' : ''}`);
+      void desk?.setEvidence(name, { errorOutput, logTail: tail.map((t) => t.line) });
+      void watcher.dispatch({ type: 'exit', at: event.at, pid, manual, code, signal, output: tail.map((t) => t.line), errorOutput });
     } else if (event.event === 'online') {
       const manual = operatorActions.onlineWasRequested(event.process.name);
       void pm2.describe(event.process.name).then((app) => {
         if (app?.pid === undefined) return;
         pids.set(event.process.name, app.pid);
+        void desk?.note(name, 'pm2', `online, pid ${app.pid}${manual ? ' (requested start)' : ''}`);
         return watcher.dispatch({ type: 'online', at: event.at, pid: app.pid, manual });
       }).catch((error: unknown) => log.warn({ err: error }, 'describe after online failed'));
     } else if (event.event === 'restart overlimit') {
       operatorActions.noteHeld(event.process.name);
+      void desk?.note(name, 'pm2', 'PM2 gave up restarting it (restart overlimit)');
       void watcher.dispatch({ type: 'overlimit', at: event.at });
     }
   };
@@ -177,21 +332,67 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     }
   };
 
+  /** Snapshots the main's config once it has been healthy long enough on a config that validates. */
+  const snapshotIfGood = async (reason: string, healthyForMs: number) => {
+    const main = watcherOf('main').state;
+    const verdict = guard.verdict();
+    if (main.state !== 'healthy' || Date.now() - main.since < healthyForMs || verdict?.valid !== true) return;
+    await guard.snapshot(reason, config.snapshots.keep);
+  };
+
+  let ticks = 0;
+  const tick = async () => {
+    ticks += 1;
+    await refreshPauses();
+    await updateHolds();
+    for (const name of INSTANCE_NAMES) await desk?.observe(name);
+    await snapshotIfGood(`healthy for ${Math.round(config.snapshots.healthyForMs / 60_000)} min on a valid config`, config.snapshots.healthyForMs);
+    // Alerts a CLI command queued (a resolve) go out from here.
+    if (ticks % 3 === 0) await dispatcher.resume();
+    scheduleStatus(false);
+  };
+
   await pm2.subscribe({ onProcess, onLog, onExitDetail: (detail) => exitDetails.set(detail.name, detail) });
   await reconcile();
+  await updateHolds();
   for (const watcher of watchers) watcher.start();
+  await dispatcher.resume();
   const reconcileTimer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
-  log.info({ flavour: runtime.flavour, instances: watchers.map((w) => ({ name: w.instance.name, port: w.instance.port })) }, 'lifeguard supervising');
+  const tickTimer = setInterval(() => void tick().catch((error: unknown) => log.error({ err: error }, 'tick failed')), TICK_MS);
+  const jobs = scheduleJobs([
+    { name: 'snapshot', cron: config.snapshots.schedule, run: () => snapshotIfGood('scheduled', 0) },
+    { name: 'digest', cron: config.jobs.digest, run: () => sendDigest({ home: config.home, host, dispatcher, now: Date.now() }) },
+    {
+      name: 'deep-check', cron: config.jobs.deepCheck,
+      run: () => runDeepCheck(INSTANCE_NAMES.map((name) => ({ instance: name, url: `ws://127.0.0.1:${instances[name].port}`, token: instances[name].token })), {
+        timeoutMs: Math.max(config.probes.timeoutMs, 10_000), note: (name, text) => desk?.note(name, 'probe', text), log,
+      }),
+    },
+  ], log);
+  log.info({ flavour: runtime.flavour, providers: providers.map((p) => p.name), instances: watchers.map((w) => ({ name: w.instance.name, port: w.instance.port })) }, 'lifeguard supervising');
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'lifeguard stopping');
     clearInterval(reconcileTimer);
+    clearInterval(tickTimer);
+    jobs.stop();
+    guard.stop();
+    dispatcher.close();
     for (const watcher of watchers) watcher.stop();
     for (const session of sessions) session.close();
     void saveStatus().finally(() => process.exit(0));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function parseConfigObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON5.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface EffectContext {

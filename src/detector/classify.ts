@@ -5,14 +5,19 @@ export type Classification =
 const CONFIG_INVALID = [/Config invalid/i, /Invalid config at/i, /Gateway start blocked/i, /Missing config\./i, /JSON5 parse failed/i];
 /** Another process (often an orphaned Gateway) holds this instance's lock or state database. */
 const INSTANCE_CONFLICT = [/lock timeout/i, /database is locked/i, /state (database|db).*(held|owned|locked|in use)/i, /another (gateway|openclaw|process).*(owns|holds)/i];
+const RELOAD_LINE = /\[reload\]|Config observe anomaly/;
 const PORT_CONFLICT = [/EADDRINUSE/, /already listening on/i, /Port \d+ is already in use/i, /gateway already running/i];
 
 /**
  * Classifies one exit from its code and the Gateway's own error output. OpenClaw exits 78 (EX_CONFIG)
  * on a bad config; Clawdbot exits 1 and prints "Config invalid".
  */
-export function classifyExit(exit: { code: number | null; output: readonly string[] }): Classification {
-  const output = exit.output.join('\n');
+export function classifyExit(exit: { code: number | null; signal?: string | null; output: readonly string[] }): Classification {
+  // Killed by a signal, it never got to judge its config or its port: whatever it printed earlier is old news.
+  if (exit.signal) return 'crashed';
+  // A running Gateway logs refused hot reloads ("[reload] config reload skipped (invalid config)"); they say
+  // nothing about why it exited.
+  const output = exit.output.filter((line) => !RELOAD_LINE.test(line)).join('\n');
   if (CONFIG_INVALID.some((pattern) => pattern.test(output))) return 'config-invalid';
   if (PORT_CONFLICT.some((pattern) => pattern.test(output))) return 'port-conflict';
   if (INSTANCE_CONFLICT.some((pattern) => pattern.test(output))) return 'instance-conflict';
@@ -36,7 +41,7 @@ const ERRORISH = /error|invalid|failed|refus|blocked|already/i;
  * start: Invalid config at ...:" and the problem line after it), else the last error-looking line.
  */
 export function pickEvidence(errorOutput: readonly string[]): string | undefined {
-  const lines = errorOutput.map((line) => line.replace(LEADING_TIMESTAMP, ''));
+  const lines = errorOutput.filter((line) => !RELOAD_LINE.test(line)).map((line) => line.replace(LEADING_TIMESTAMP, ''));
   const headline = lines.findIndex((line) => HEADLINE.test(line));
   if (headline >= 0) {
     const line = lines[headline]!;

@@ -38,6 +38,7 @@ export function resumeSnapshot(saved: DetectorSnapshot | undefined, at: number, 
     exits: saved.exits.filter((t) => at - t < settings.crashLoopWindowMs),
     restarts: saved.restarts.filter((t) => at - t < HOUR_MS),
     breakerOpen: saved.breakerOpen,
+    hold: saved.hold,
   };
   if (saved.state !== 'down') return carried;
   return { ...carried, state: 'down', since: saved.since, reason: saved.reason, classification: saved.classification, graceUntil: undefined };
@@ -62,6 +63,8 @@ export function step(s: DetectorSnapshot, e: DetectorEvent, settings: DetectorSe
       return goDown({ ...s, pid: undefined }, e.at, e.status === 'errored' ? 'crashed' : 'stopped', `PM2 reports it ${e.status}`, settings, { action: 'none' });
     case 'tick':
       return graceExpired(s, e.at, settings) ? startTimedOut(s, e.at, settings) : { next: s, effects: [] };
+    case 'hold':
+      return { next: { ...s, hold: e.reason }, effects: [] };
   }
 }
 
@@ -181,7 +184,7 @@ function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): 
   const exits = [...s.exits.filter((t) => e.at - t < settings.crashLoopWindowMs), e.at];
   const counted: DetectorSnapshot = { ...gone, exits };
   const classification = classifyExit(e);
-  const quoted = pickEvidence(e.errorOutput);
+  const quoted = e.signal ? undefined : pickEvidence(e.errorOutput);
   const evidence = quoted ? `: ${quoted}` : '';
   if (classification === 'config-invalid') {
     return goDown(counted, e.at, 'config-invalid', `the Gateway refused its config (${how})${evidence}`, settings, { action: 'stop' });
@@ -212,7 +215,7 @@ function recentRestarts(s: DetectorSnapshot, at: number): number[] {
 }
 
 function restartAllowed(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
-  return !s.breakerOpen && recentRestarts(s, at).length < settings.maxRestartsPerHour;
+  return !s.breakerOpen && s.hold === undefined && recentRestarts(s, at).length < settings.maxRestartsPerHour;
 }
 
 function startTimedOut(s: DetectorSnapshot, at: number, settings: DetectorSettings): StepResult {
@@ -243,8 +246,8 @@ function goDown(
   }
   if (options.action !== 'kill') return down;
   const restarts = recentRestarts(s, at);
-  if (breakerOpen || restarts.length >= settings.maxRestartsPerHour) {
-    const why = breakerOpen ? 'crash-loop breaker open' : `restart budget of ${settings.maxRestartsPerHour} per hour used up`;
+  if (breakerOpen || restarts.length >= settings.maxRestartsPerHour || s.hold !== undefined) {
+    const why = breakerOpen ? 'crash-loop breaker open' : s.hold ?? `restart budget of ${settings.maxRestartsPerHour} per hour used up`;
     return { next: { ...down.next, reason: `${reason}; not restarting: ${why}`, restarts }, effects: down.effects };
   }
   const restart: DetectorEffect = { type: 'restart', kill: true, pid: s.pid, reason };

@@ -35,6 +35,11 @@ export interface DetectorSnapshot {
   readonly breakerOpen: boolean;
   /** A pid lifeguard itself killed; its exit is expected, not a crash. */
   readonly killedPid: number | undefined;
+  /**
+   * Why automated restarts are held back right now (a pause for planned work, an incident frozen at R4,
+   * a config known to be invalid, the action budget); undefined when they are allowed.
+   */
+  readonly hold?: string | undefined;
 }
 
 export type DetectorEvent =
@@ -49,7 +54,9 @@ export type DetectorEvent =
       output: readonly string[]; errorOutput: readonly string[] }
   | { type: 'overlimit'; at: number }
   | { type: 'not-running'; at: number; status: string }
-  | { type: 'tick'; at: number };
+  | { type: 'tick'; at: number }
+  /** The supervisor's verdict on whether automated restarts are allowed (undefined = allowed). */
+  | { type: 'hold'; at: number; reason: string | undefined };
 
 export type DetectorEffect =
   | { type: 'transition'; from: HealthState; to: HealthState; reason: string; classification: Classification | undefined }

@@ -55,11 +55,37 @@ export function logFilesOf(lifeguardHome: string, appName: string) {
 }
 
 /**
+ * The whole environment a Gateway runs with: nothing inherited, everything explicit. Also what
+ * lifeguard gives the Gateway's CLI when it runs it for the same instance (validation, messages).
+ */
+export function gatewayEnvOf(
+  instance: ResolvedInstance, ctx: Pick<AppsContext, 'runtime' | 'userHome' | 'lifeguardHome'>,
+): Record<string, string> {
+  const prefix = FLAVOUR_NAMES[instance.flavour].envPrefix;
+  return {
+    ...instance.extraEnv,
+    PATH: `${dirname(ctx.runtime.node)}:${SYSTEM_PATH}`,
+    HOME: ctx.userHome,
+    NODE_ENV: 'production',
+    // The Gateway colours its output whenever TERM is set, TTY or not; PM2 log files want plain text.
+    NO_COLOR: '1',
+    [`${prefix}_CONFIG_PATH`]: instance.configPath,
+    [`${prefix}_STATE_DIR`]: instance.stateDir,
+    [`${prefix}_GATEWAY_PORT`]: String(instance.port),
+    ...(instance.profile === DEFAULT_PROFILE ? {} : { [`${prefix}_PROFILE`]: instance.profile }),
+    // One process per app: the CLI otherwise re-spawns itself and PM2 would watch the wrong pid.
+    [`${prefix}_NO_RESPAWN`]: '1',
+    ...(instance.bonjour ? {} : { [`${prefix}_DISABLE_BONJOUR`]: '1' }),
+    LIFEGUARD_INSTANCE: instance.name,
+    LIFEGUARD_HOME: ctx.lifeguardHome,
+  };
+}
+
+/**
  * PM2 runs the Node binary itself with the Gateway CLI as its first argument: handing the CLI to PM2's
  * own fork container leaves OpenClaw idle and never listening.
  */
 export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEnv: Readonly<Record<string, string>> = {}): Pm2App {
-  const prefix = FLAVOUR_NAMES[instance.flavour].envPrefix;
   const logs = logFilesOf(ctx.lifeguardHome, instance.appName);
   return {
     name: instance.appName,
@@ -69,24 +95,7 @@ export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEn
     cwd: instance.stateDir,
     // PM2 otherwise passes the caller's whole environment (and its secrets) to the app.
     filter_env: [''],
-    env: {
-      ...instance.extraEnv,
-      PATH: `${dirname(ctx.runtime.node)}:${SYSTEM_PATH}`,
-      HOME: ctx.userHome,
-      NODE_ENV: 'production',
-      // The Gateway colours its output whenever TERM is set, TTY or not; PM2 log files want plain text.
-      NO_COLOR: '1',
-      [`${prefix}_CONFIG_PATH`]: instance.configPath,
-      [`${prefix}_STATE_DIR`]: instance.stateDir,
-      [`${prefix}_GATEWAY_PORT`]: String(instance.port),
-      ...(instance.profile === DEFAULT_PROFILE ? {} : { [`${prefix}_PROFILE`]: instance.profile }),
-      // One process per app: the CLI otherwise re-spawns itself and PM2 would watch the wrong pid.
-      [`${prefix}_NO_RESPAWN`]: '1',
-      ...(instance.bonjour ? {} : { [`${prefix}_DISABLE_BONJOUR`]: '1' }),
-      LIFEGUARD_INSTANCE: instance.name,
-      LIFEGUARD_HOME: ctx.lifeguardHome,
-      ...extraEnv,
-    },
+    env: { ...gatewayEnvOf(instance, ctx), ...extraEnv },
     autorestart: true,
     min_uptime: 30_000,
     max_restarts: 1_000,

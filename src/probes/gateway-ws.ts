@@ -34,6 +34,8 @@ export interface GatewayWsResult extends ProbeResult {
   readonly handshake: boolean;
 }
 
+export type GatewayCallResult = { readonly ok: true; readonly payload: unknown } | { readonly ok: false; readonly detail: string };
+
 export interface GatewayWsOptions {
   readonly url: string;
   readonly token: string | undefined;
@@ -57,44 +59,65 @@ export class GatewaySession {
   private readonly waiting = new Map<string, (frame: Response) => void>();
   private failure: ((detail: string) => void) | undefined;
 
-  constructor(private readonly url: string, private readonly clientVersion: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly url: string,
+    private readonly clientVersion: string,
+    private readonly now: () => number = Date.now,
+    private readonly scopes: readonly string[] = ['operator.read'],
+  ) {}
 
   async probe(token: string | undefined, timeoutMs: number): Promise<GatewayWsResult> {
     const started = performance.now();
+    const outcome = await this.exchange(token, 'health', { probe: false }, timeoutMs);
+    const latencyMs = Math.round(performance.now() - started);
+    if (!outcome.ok) return { ok: false, latencyMs, detail: outcome.detail, handshake: outcome.handshake };
+    const hello = this.hello!;
+    return {
+      ok: true,
+      latencyMs,
+      detail: `hello-ok (protocol ${hello.protocol}) and health answered`,
+      handshake: outcome.handshake,
+      protocol: hello.protocol,
+      ...(hello.server?.version ? { serverVersion: hello.server.version } : {}),
+      ...(hello.snapshot?.configPath ? { configPath: hello.snapshot.configPath } : {}),
+    };
+  }
+
+  /** One RPC on the kept connection (handshaking first when needed); never throws. */
+  async call(token: string | undefined, method: string, params: unknown, timeoutMs: number): Promise<GatewayCallResult> {
+    const outcome = await this.exchange(token, method, params, timeoutMs);
+    return outcome.ok ? { ok: true, payload: outcome.payload } : { ok: false, detail: outcome.detail };
+  }
+
+  private async exchange(
+    token: string | undefined, method: string, params: unknown, timeoutMs: number,
+  ): Promise<{ ok: true; payload: unknown; handshake: boolean } | { ok: false; detail: string; handshake: boolean }> {
     const reuse = this.socket?.readyState === WebSocket.OPEN && this.hello !== undefined
       && token === this.connectedToken && this.now() - this.connectedAt < REHANDSHAKE_EVERY_MS;
     if (!reuse) this.close();
-    let stage = reuse ? 'health reply' : 'WebSocket upgrade';
+    let stage = reuse ? `${method} reply` : 'WebSocket upgrade';
     let timer: NodeJS.Timeout | undefined;
     try {
       const run = async () => {
         if (!reuse) {
           await this.open((next) => { stage = next; }, token);
-          stage = 'health reply';
+          stage = `${method} reply`;
         }
-        const reply = await this.request('health', { probe: false });
-        if (!reply.ok) throw new ProbeFailure(`health RPC failed: ${describeError(reply.error)}`);
+        const reply = await this.request(method, params);
+        if (!reply.ok) throw new ProbeFailure(`${method} RPC failed: ${describeError(reply.error)}`);
+        return reply.payload;
       };
-      await Promise.race([
+      const payload = await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new ProbeFailure(`no ${stage} within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      const hello = this.hello!;
-      return {
-        ok: true,
-        latencyMs: Math.round(performance.now() - started),
-        detail: `hello-ok (protocol ${hello.protocol}) and health answered`,
-        handshake: !reuse,
-        protocol: hello.protocol,
-        ...(hello.server?.version ? { serverVersion: hello.server.version } : {}),
-        ...(hello.snapshot?.configPath ? { configPath: hello.snapshot.configPath } : {}),
-      };
+      return { ok: true, payload, handshake: !reuse };
     } catch (error) {
       this.close();
       const detail = error instanceof ProbeFailure ? error.message : `${stage}: ${String(error)}`;
-      return { ok: false, latencyMs: Math.round(performance.now() - started), detail: redact(detail, token), handshake: !reuse };
+      return { ok: false, detail: redact(detail, token), handshake: !reuse };
     } finally {
       clearTimeout(timer);
     }
@@ -141,7 +164,7 @@ export class GatewaySession {
           if (!challengeFrame.safeParse(frame).success) return fail('first frame was not connect.challenge');
           stage = 'connect';
           setStage('connect reply');
-          return socket.send(JSON.stringify(connectFrame(token, this.clientVersion)));
+          return socket.send(JSON.stringify(connectFrame(token, this.clientVersion, this.scopes)));
         }
         const res = responseFrame.safeParse(frame);
         if (!res.success) return; // events (tick, presence, health) interleave; only replies matter
@@ -192,9 +215,19 @@ export async function probeGatewayWs(options: GatewayWsOptions): Promise<Gateway
   }
 }
 
+/** One RPC on a fresh connection with the given scopes (e.g. `operator.write` for `send`), closed afterwards. */
+export async function callGateway(options: GatewayWsOptions & { method: string; params: unknown; scopes?: readonly string[] }): Promise<GatewayCallResult> {
+  const session = new GatewaySession(options.url, options.clientVersion, Date.now, options.scopes);
+  try {
+    return await session.call(options.token, options.method, options.params, options.timeoutMs);
+  } finally {
+    session.close();
+  }
+}
+
 class ProbeFailure extends Error {}
 
-function connectFrame(token: string | undefined, clientVersion: string) {
+function connectFrame(token: string | undefined, clientVersion: string, scopes: readonly string[]) {
   return {
     type: 'req',
     id: 'lifeguard-connect',
@@ -205,7 +238,7 @@ function connectFrame(token: string | undefined, clientVersion: string) {
       // OpenClaw strips the scopes of a deviceless client unless it is the local CLI on loopback.
       client: { id: 'cli', displayName: 'lifeguard', version: clientVersion, platform: process.platform, mode: 'cli' },
       role: 'operator',
-      scopes: ['operator.read'],
+      scopes,
       caps: [],
       ...(token ? { auth: { token } } : {}),
     },

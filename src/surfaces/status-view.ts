@@ -13,6 +13,11 @@ export interface InstanceView {
   readonly restarts: number | null;
   readonly uptimeMs: number | null;
   readonly lastProbe: { at: string; ok: boolean; ready: boolean; latencyMs: number; detail: string } | null;
+  readonly incident: { id: string; rung: string; frozen: boolean; problem: string; summary: string } | null;
+  readonly pausedUntil: string | null;
+  /** Why lifeguard will not restart it by itself right now (pause, frozen incident, invalid config, budget). */
+  readonly automationHeld: string | null;
+  readonly config: { valid: boolean | 'unknown'; detail: string; at: string } | null;
 }
 
 export interface StatusView {
@@ -64,6 +69,10 @@ export function buildStatusView(
         lastProbe: recorded?.lastProbe
           ? { at: new Date(recorded.lastProbe.at).toISOString(), ok: recorded.lastProbe.live, ready: recorded.lastProbe.ready, latencyMs: recorded.lastProbe.latencyMs, detail: recorded.lastProbe.detail }
           : null,
+        incident: stale ? null : recorded?.incident ?? null,
+        pausedUntil: recorded?.pausedUntil !== undefined && recorded.pausedUntil > now ? new Date(recorded.pausedUntil).toISOString() : null,
+        automationHeld: stale ? null : detector?.hold ?? null,
+        config: recorded?.config ? { ...recorded.config, at: new Date(recorded.config.at).toISOString() } : null,
       };
     }),
   };
@@ -88,6 +97,10 @@ export function renderStatus(view: StatusView): string {
     lines.push(`  reason     ${i.reason}`);
     lines.push(`  process    pid ${i.pid ?? '-'}, PM2 ${i.pm2Status}, restarts ${i.restarts ?? '-'}, uptime ${i.uptimeMs === null ? '-' : formatDuration(i.uptimeMs)}`);
     lines.push(`  port       ${i.port}`);
+    if (i.config) lines.push(`  config     ${i.config.valid === true ? 'valid' : i.config.valid === false ? 'INVALID' : 'not checked'}: ${i.config.detail}`);
+    if (i.incident) lines.push(`  incident   ${i.incident.id} at ${i.incident.rung}${i.incident.frozen ? ' (frozen: waits for an ack)' : ''}: lifeguard incident show ${i.incident.id}`);
+    if (i.pausedUntil) lines.push(`  paused     until ${i.pausedUntil} (lifeguard resume ${i.instance})`);
+    if (i.automationHeld) lines.push(`  held       no automated restart: ${i.automationHeld}`);
     lines.push(`  last probe ${i.lastProbe ? `${i.lastProbe.ok ? (i.lastProbe.ready ? 'ok' : 'live, not ready') : 'FAILED'} in ${i.lastProbe.latencyMs} ms at ${i.lastProbe.at}: ${i.lastProbe.detail}` : '-'}`);
   }
   return lines.join('\n');

@@ -219,6 +219,8 @@ export interface RunSetup {
   readonly ports?: { main: number; rescue: number };
   /** Extra variables for the environment of every CLI call (e.g. a canary that must not leak). */
   readonly extraEnv?: Readonly<Record<string, string>>;
+  /** More top-level entries for lifeguard.json5, as JSON5 text (e.g. `notify: [...], alerts: {...},`). */
+  readonly config?: string;
 }
 
 /** Variables of the test runner that would steer lifeguard, PM2 or a Gateway away from the temp dir. */
@@ -241,7 +243,9 @@ export class LifeguardRun {
   lastStatus: StatusView | undefined;
   private tornDown = false;
 
-  private constructor(readonly flavour: Flavour, dir: string, ports: { main: number; rescue: number }, extraEnv: Readonly<Record<string, string>>) {
+  private constructor(
+    readonly flavour: Flavour, dir: string, ports: { main: number; rescue: number }, extraEnv: Readonly<Record<string, string>>, extraConfig: string,
+  ) {
     this.dir = dir;
     this.home = join(dir, 'home');
     this.lifeguardHome = join(dir, 'lg');
@@ -251,7 +255,7 @@ export class LifeguardRun {
     mkdirSync(this.home, { recursive: true });
     mkdirSync(this.lifeguardHome, { recursive: true });
     // mDNS off for both: the tests send nothing beyond loopback.
-    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main}, bonjour: false },\n    rescue: { port: ${ports.rescue} },\n  },\n}\n`);
+    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main}, bonjour: false },\n    rescue: { port: ${ports.rescue} },\n  },\n${extraConfig}\n}\n`);
     this.env = {
       ...cleanEnv(),
       HOME: this.home,
@@ -272,7 +276,7 @@ export class LifeguardRun {
       const [main, rescue] = await pickFreeBasePorts(2);
       ports = { main: main!, rescue: rescue! };
     }
-    return new LifeguardRun(setup.flavour, dir, ports, setup.extraEnv ?? {});
+    return new LifeguardRun(setup.flavour, dir, ports, setup.extraEnv ?? {}, setup.config ?? '');
   }
 
   /** `node dist/cli.js <args>` with this run's environment. */

@@ -88,6 +88,25 @@ describe('detector: hysteresis', () => {
     });
   }
 
+  it('does not kill a hung Gateway while automation is held, and kills it once the hold is lifted', () => {
+    const held = run([{ type: 'hold', at: 9_000, reason: 'paused for planned work until 21:30' }, fail(10_000), fail(11_000), fail(12_000)], healthy());
+    assert.equal(held.effects.some((e) => e.type === 'restart'), false);
+    assert.equal(held.snapshot.state, 'down');
+    assert.match(held.snapshot.reason, /not restarting: paused for planned work/);
+    const released = run([{ type: 'hold', at: 13_000, reason: undefined }, fail(14_000)], held.snapshot);
+    assert.equal(released.effects.filter((e) => e.type === 'restart').length, 1);
+  });
+
+  it('calls a SIGKILLed Gateway crashed, whatever refused hot reload it logged before', () => {
+    const output = ['2026-11-25T21:31:44.681+00:00 [reload] config reload skipped (invalid config): : JSON5 parse failed: SyntaxError'];
+    const r = run([exit(20_000, 100, { signal: 'SIGKILL', code: null, output, errorOutput: output })], healthy());
+    assert.equal(r.snapshot.classification, 'crashed');
+    assert.equal(r.effects.some((e) => e.type === 'stop'), false, 'PM2 restarts a crash; only a refused config is stopped');
+    assert.doesNotMatch(r.snapshot.reason, /reload/);
+    const refusedReloadThenCrash = run([exit(20_000, 100, { code: 1, output, errorOutput: output })], healthy());
+    assert.equal(refusedReloadThenCrash.snapshot.classification, 'crashed');
+  });
+
   it('kills the hung pid and treats its exit as expected, then recovers on the new pid', () => {
     const r = run([fail(10_000), fail(11_000), fail(12_000), exit(12_100, 100, { code: null, signal: 'SIGKILL' }), online(13_000, 200), ok(20_000), ok(22_000)], healthy(100));
     assert.deepEqual(r.transitions, ['suspect', 'down', 'recovering', 'healthy']);

@@ -1,0 +1,117 @@
+import type { EngineEffect, EngineSettings, IncidentAction, IncidentCore, Rung, World } from './types.js';
+
+export const RUNG_NAMES: Readonly<Record<Rung, string>> = {
+  R0: 'observe',
+  R1: 'restart through PM2',
+  R2: 'restore the last-known-good config',
+  R3: 'hand to the rescue bot',
+  R4: 'page a human, automation frozen until ack',
+};
+
+type Decision =
+  | { readonly type: 'stay' }
+  | { readonly type: 'act'; readonly action: IncidentAction; readonly reason: string }
+  | { readonly type: 'escalate'; readonly to: Rung; readonly reason: string };
+
+export interface ClimbResult {
+  readonly core: IncidentCore;
+  readonly effects: readonly EngineEffect[];
+  /** The rung reached R4 in this climb: the caller pages the owner. */
+  readonly paged: boolean;
+}
+
+/**
+ * Moves an open outage up the ladder as far as the world warrants, at most one automated action per
+ * call. Pure: the shell carries out the `act` effects and reports what they changed in the next World.
+ * The ladder only climbs; an incident never goes back to a rung it left.
+ */
+export function climb(core: IncidentCore, world: World, settings: EngineSettings): ClimbResult {
+  const effects: EngineEffect[] = [];
+  let current = core;
+  let paged = false;
+  for (let guard = 0; guard < 8; guard += 1) {
+    const decision = decide(current, world, settings);
+    if (decision.type === 'stay') break;
+    if (decision.type === 'act') {
+      if (world.actionsLastHour >= settings.maxActionsPerHour) {
+        const escalated = escalate(current, 'R4', `${decision.reason}, but the budget of ${settings.maxActionsPerHour} automated actions per hour is used up`, world.at);
+        effects.push(...escalated.effects);
+        current = escalated.core;
+        paged = true;
+        break;
+      }
+      current = {
+        ...current,
+        attempts: { ...current.attempts, [current.rung]: current.attempts[current.rung] + 1 },
+        rungSince: world.at,
+      };
+      effects.push({ type: 'act', rung: current.rung, action: decision.action, reason: decision.reason });
+      break;
+    }
+    const escalated = escalate(current, decision.to, decision.reason, world.at);
+    effects.push(...escalated.effects);
+    current = escalated.core;
+    if (decision.to === 'R4') {
+      paged = true;
+      break;
+    }
+  }
+  return { core: current, effects, paged };
+}
+
+/** Whether the ladder has anything to do: an outage, not yet back, automation not frozen or paused. */
+export function ladderApplies(core: IncidentCore, world: World): boolean {
+  const paused = world.pausedUntil !== undefined && world.pausedUntil > world.at;
+  return core.problem === 'down' && !core.frozen && !paused && world.health.state !== 'healthy' && core.rung !== 'R4';
+}
+
+function decide(core: IncidentCore, world: World, settings: EngineSettings): Decision {
+  if (!ladderApplies(core, world)) return { type: 'stay' };
+  const elapsed = world.at - core.rungSince;
+  if (world.peerDown && world.health.state === 'down') {
+    return { type: 'escalate', to: 'R4', reason: 'the rescue Gateway is down too: the host, not the Gateway, is the likely problem' };
+  }
+  const configBad = world.config?.valid === false || world.health.classification === 'config-invalid';
+  switch (core.rung) {
+    case 'R0':
+      return { type: 'escalate', to: 'R1', reason: 'the Gateway is down' };
+    case 'R1': {
+      if (configBad) return { type: 'escalate', to: 'R2', reason: 'its config is invalid: restarting into it cannot help' };
+      if (world.health.classification === 'crash-looping') return { type: 'escalate', to: 'R2', reason: 'it crash-loops: restarts do not help' };
+      if (elapsed >= settings.restartDeadlineMs) {
+        return { type: 'escalate', to: 'R2', reason: `not back ${Math.round(settings.restartDeadlineMs / 1000)} s after the restarts began` };
+      }
+      if (world.health.state !== 'down' || world.processAlive) return { type: 'stay' };
+      if (core.attempts.R1 >= settings.restartAttempts) {
+        return { type: 'escalate', to: 'R2', reason: `${core.attempts.R1} restarts did not bring it back` };
+      }
+      return { type: 'act', action: 'restart', reason: 'PM2 is not running it: starting it again' };
+    }
+    case 'R2': {
+      if (core.attempts.R2 > 0 && elapsed < settings.restoreDeadlineMs) return { type: 'stay' };
+      const skip = restoreUnavailable(world, configBad);
+      if (skip) return { type: 'escalate', to: 'R3', reason: skip };
+      if (core.attempts.R2 >= settings.restoreAttempts) {
+        return { type: 'escalate', to: 'R3', reason: `not healthy ${Math.round(settings.restoreDeadlineMs / 1000)} s after restoring the last-known-good config` };
+      }
+      const from = world.restoreSource === 'gateway' ? "the Gateway's own last-known-good copy" : "lifeguard's newest snapshot";
+      return { type: 'act', action: 'restore', reason: `restoring the config from ${from} and restarting` };
+    }
+    case 'R3':
+      if (!settings.handoffAvailable) return { type: 'escalate', to: 'R4', reason: 'R3 (hand to the rescue bot) is not available in this version' };
+      return { type: 'stay' };
+    case 'R4':
+      return { type: 'stay' };
+  }
+}
+
+function restoreUnavailable(world: World, configBad: boolean): string | undefined {
+  if (world.restoreSource === undefined) return 'no last-known-good config to restore (no snapshot yet)';
+  if (!configBad && !world.configDiffersFromSnapshot) return 'its config is valid and the same as the last-known-good one: restoring cannot help';
+  return undefined;
+}
+
+function escalate(core: IncidentCore, to: Rung, reason: string, at: number): { core: IncidentCore; effects: EngineEffect[] } {
+  const next: IncidentCore = { ...core, rung: to, rungSince: at, ...(to === 'R4' ? { frozen: true } : {}) };
+  return { core: next, effects: [{ type: 'note', text: `${core.rung} → ${to} (${RUNG_NAMES[to]}): ${reason}` }] };
+}

@@ -1,0 +1,95 @@
+import type { Classification } from '../detector/classify.js';
+import type { HealthState } from '../detector/types.js';
+import type { AlertEventName, Severity } from '../notify/types.js';
+
+/**
+ * The escalation ladder: R0 observe (the Gateway still runs, e.g. on a config it refused to reload),
+ * R1 restart through PM2, R2 restore the last-known-good config, R3 hand to the rescue bot, R4 page a
+ * human and freeze automation until an ack.
+ */
+export const RUNGS = ['R0', 'R1', 'R2', 'R3', 'R4'] as const;
+export type Rung = (typeof RUNGS)[number];
+
+/** What kind of trouble an incident is about, as the owner would name it. */
+export type Problem = 'down' | 'degraded' | 'config-invalid';
+
+/** The part of an incident the engine reasons with; plain JSON, persisted inside the incident record. */
+export interface IncidentCore {
+  readonly id: string;
+  readonly instance: string;
+  readonly status: 'open' | 'resolved';
+  readonly openedAt: number;
+  readonly problem: Problem;
+  readonly classification: Classification | undefined;
+  readonly severity: Severity;
+  readonly summary: string;
+  readonly rung: Rung;
+  readonly rungSince: number;
+  /** Automated actions taken at each rung in this incident (restarts, restores). */
+  readonly attempts: Readonly<Record<Rung, number>>;
+  /** R4: no automated action on this instance until someone acknowledges the incident. */
+  readonly frozen: boolean;
+  readonly ack: { readonly by: string; readonly at: number } | undefined;
+  /** Healthy again since then; the incident resolves once that has lasted `resolveAfterMs`. */
+  readonly recoveredAt: number | undefined;
+  readonly resolvedAt: number | undefined;
+  /** When the owner was last told anything (reminders count from here). */
+  readonly lastAlertAt: number;
+  /** Alerts emitted per event, so the n-th alert of a kind always gets the same idempotency key. */
+  readonly alertCounts: Readonly<Partial<Record<AlertEventName, number>>>;
+}
+
+/** What the engine knows about the world at the moment of a step; the shell gathers it fresh each time. */
+export interface World {
+  readonly at: number;
+  readonly instance: string;
+  readonly health: {
+    readonly state: HealthState;
+    readonly classification: Classification | undefined;
+    readonly reason: string;
+  };
+  /** PM2 runs a process for the app (online, launching or restarting): it restarts crashes itself. */
+  readonly processAlive: boolean;
+  /** The instance's config file as the guard last judged it; undefined when not guarded (the rescue). */
+  readonly config: { readonly valid: boolean | 'unknown'; readonly detail: string } | undefined;
+  /** The config on disk differs from the newest last-known-good snapshot. */
+  readonly configDiffersFromSnapshot: boolean;
+  /** Where R2 would take a good config from; undefined when there is none. */
+  readonly restoreSource: 'gateway' | 'snapshot' | undefined;
+  /** The other instance is down too: the host, not the Gateway, is the likely problem. */
+  readonly peerDown: boolean;
+  readonly pausedUntil: number | undefined;
+  /** Automated actions (any instance, any rung) inside the last hour. */
+  readonly actionsLastHour: number;
+}
+
+export interface EngineSettings {
+  readonly reminderIntervalMs: number;
+  readonly resolveAfterMs: number;
+  readonly maxActionsPerHour: number;
+  readonly restartAttempts: number;
+  readonly restartDeadlineMs: number;
+  readonly restoreAttempts: number;
+  readonly restoreDeadlineMs: number;
+  /** R3 exists only once the rescue handoff is wired; until then the ladder steps over it. */
+  readonly handoffAvailable: boolean;
+}
+
+export type IncidentAction = 'restart' | 'restore';
+
+export type EngineEffect =
+  | { readonly type: 'note'; readonly text: string }
+  | {
+      readonly type: 'alert';
+      readonly event: AlertEventName;
+      readonly severity: Severity;
+      readonly summary: string;
+      /** The n-th alert of this event in the incident (part of its idempotency key). */
+      readonly sequence: number;
+    }
+  | { readonly type: 'act'; readonly rung: Rung; readonly action: IncidentAction; readonly reason: string };
+
+export interface EngineResult {
+  readonly incident: IncidentCore | undefined;
+  readonly effects: readonly EngineEffect[];
+}

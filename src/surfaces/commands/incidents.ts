@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { acknowledge, resolveIncident } from '../../incidents/engine.js';
+import { applyStep } from '../../incidents/record.js';
+import { listIncidents, requireIncident, updateIncident } from '../../incidents/store.js';
+import type { Alert } from '../../notify/types.js';
+import { renderIncident, renderIncidentList } from '../incident-view.js';
+import { actor, host, loadCommandConfig, printJson, queueFromCommand, stdout } from './context.js';
+
+export function registerIncidentCommands(program: Command): void {
+  program
+    .command('incidents')
+    .description('list incidents, newest first (open ones are marked)')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { limit: string; json?: boolean }) => {
+      const config = await loadCommandConfig();
+      const records = await listIncidents(config.home, Math.max(1, Number.parseInt(options.limit, 10) || 20));
+      if (options.json) printJson(records.map(({ timeline: _t, logTail: _l, ...summary }) => summary));
+      else stdout(renderIncidentList(records, Date.now()));
+    });
+
+  const incident = program.command('incident').description('show, acknowledge or resolve one incident');
+  incident
+    .command('show <id>')
+    .description('everything recorded about one incident: timeline, actions, alerts and their delivery, error output')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const config = await loadCommandConfig();
+      const record = await requireIncident(config.home, id);
+      if (options.json) printJson(record);
+      else stdout(renderIncident(record, Date.now()));
+    });
+
+  incident
+    .command('ack <id>')
+    .description('take the incident: reminders stop, and automation frozen at R4 resumes')
+    .option('--by <name>', 'who acknowledges (default: the user running the command)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, options: { by?: string; json?: boolean }) => {
+      await operate(id, options, (record, by, at) => acknowledge(record, by, at), 'acknowledged');
+    });
+
+  incident
+    .command('resolve <id>')
+    .description('close the incident now (tells the owner it is resolved)')
+    .option('--by <name>', 'who resolves (default: the user running the command)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, options: { by?: string; json?: boolean }) => {
+      await operate(id, options, (record, by, at) => resolveIncident(record, by, at), 'resolved');
+    });
+}
+
+async function operate(
+  id: string,
+  options: { by?: string; json?: boolean },
+  change: typeof acknowledge,
+  verb: string,
+): Promise<void> {
+  const config = await loadCommandConfig();
+  const by = actor(options.by);
+  const at = Date.now();
+  const alerts: Alert[] = [];
+  let changed = false;
+  const record = await updateIncident(config.home, id, async (current) => {
+    const { incident, effects } = change(current, by, at);
+    if (!incident || (incident === current && effects.length === 0)) return undefined;
+    changed = true;
+    const applied = applyStep(current, incident, effects, at, host);
+    await queueFromCommand(config, applied.alerts);
+    alerts.push(...applied.alerts);
+    return applied.record;
+  });
+  if (options.json) {
+    printJson({ id: record.id, changed, status: record.status, ack: record.ack ?? null, frozen: record.frozen, alerts: alerts.map((a) => a.event) });
+    return;
+  }
+  if (!changed) stdout(`Incident ${id} was already ${record.status === 'resolved' ? 'resolved' : verb}; nothing changed.`);
+  else stdout(`Incident ${id} ${verb} by ${by}.${alerts.length ? ' The owner is told.' : ''}${record.status === 'open' && verb === 'acknowledged' ? ' Automation on this instance is allowed again.' : ''}`);
+}

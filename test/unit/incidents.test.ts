@@ -1,0 +1,240 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { acknowledge, resolveIncident, stepIncident } from '../../src/incidents/engine.js';
+import type { EngineEffect, EngineSettings, IncidentCore, World } from '../../src/incidents/types.js';
+
+const settings: EngineSettings = {
+  reminderIntervalMs: 3_600_000,
+  resolveAfterMs: 60_000,
+  maxActionsPerHour: 6,
+  restartAttempts: 2,
+  restartDeadlineMs: 240_000,
+  restoreAttempts: 1,
+  restoreDeadlineMs: 240_000,
+  handoffAvailable: false,
+};
+
+const T0 = Date.parse('2026-11-25T21:00:00Z');
+
+function world(patch: Partial<World> & { state?: World['health']['state']; classification?: World['health']['classification'] } = {}): World {
+  const { state = 'healthy', classification, ...rest } = patch;
+  return {
+    at: T0,
+    instance: 'main',
+    health: { state, classification, reason: state === 'healthy' ? 'probes pass' : 'something is wrong' },
+    processAlive: true,
+    config: { valid: true, detail: 'valid' },
+    configDiffersFromSnapshot: false,
+    restoreSource: 'snapshot',
+    peerDown: false,
+    pausedUntil: undefined,
+    actionsLastHour: 0,
+    ...rest,
+  };
+}
+
+const alerts = (effects: readonly EngineEffect[]) => effects.flatMap((e) => (e.type === 'alert' ? [e.event] : []));
+const acts = (effects: readonly EngineEffect[]) => effects.flatMap((e) => (e.type === 'act' ? [`${e.rung}:${e.action}`] : []));
+
+/** Runs a sequence of worlds through the engine, collecting every effect. */
+function run(worlds: World[], start?: IncidentCore) {
+  let incident = start;
+  const effects: EngineEffect[] = [];
+  for (const w of worlds) {
+    const result = stepIncident(incident, w, settings);
+    incident = result.incident;
+    effects.push(...result.effects);
+  }
+  return { incident, effects };
+}
+
+describe('incident life cycle', () => {
+  it('opens one incident on an outage, alerts once, and resolves after a stable recovery', () => {
+    const { incident, effects } = run([
+      world({ state: 'down', classification: 'crashed' }),
+      world({ at: T0 + 100, state: 'recovering', classification: 'crashed' }),
+      world({ at: T0 + 15_000, state: 'healthy' }),
+      world({ at: T0 + 45_000, state: 'healthy' }),
+      world({ at: T0 + 75_000, state: 'healthy' }),
+    ]);
+    assert.deepEqual(alerts(effects), ['down', 'resolved']);
+    assert.equal(incident?.status, 'resolved');
+    assert.equal(incident?.id, 'main-20261125-210000Z');
+  });
+
+  it('treats a relapse before the resolve window as the same incident, without a second down alert', () => {
+    const { incident, effects } = run([
+      world({ state: 'down', classification: 'crashed' }),
+      world({ at: T0 + 10_000, state: 'healthy' }),
+      world({ at: T0 + 30_000, state: 'down', classification: 'crashed' }),
+      world({ at: T0 + 40_000, state: 'healthy' }),
+      world({ at: T0 + 90_000, state: 'healthy' }),
+      world({ at: T0 + 101_000, state: 'healthy' }),
+    ]);
+    assert.deepEqual(alerts(effects), ['down', 'resolved']);
+    assert.equal(incident?.resolvedAt, T0 + 101_000);
+  });
+
+  it('does not open an incident for an operator stop or a suspect probe', () => {
+    assert.equal(run([world({ state: 'down', classification: 'stopped' }), world({ state: 'suspect' })]).incident, undefined);
+  });
+
+  it('alerts config-invalid while the Gateway still runs, without touching it (R0)', () => {
+    const { incident, effects } = run([world({ config: { valid: false, detail: 'JSON5: invalid character at 3:7' } })]);
+    assert.deepEqual(alerts(effects), ['config-invalid']);
+    assert.deepEqual(acts(effects), []);
+    assert.equal(incident?.rung, 'R0');
+    assert.equal(incident?.problem, 'config-invalid');
+  });
+
+  it('upgrades a degraded incident to down with one more alert, same id', () => {
+    const { incident, effects } = run([
+      world({ state: 'degraded' }),
+      world({ at: T0 + 5_000, state: 'down', classification: 'hung' }),
+    ]);
+    assert.deepEqual(alerts(effects), ['degraded', 'down']);
+    assert.equal(incident?.id, 'main-20261125-210000Z');
+    assert.equal(incident?.severity, 'critical');
+  });
+
+  it('tells the owner the Gateway is back while its config is still invalid, and keeps the incident open', () => {
+    const bad = { valid: false as const, detail: 'unknown key' };
+    const { incident, effects } = run([
+      world({ state: 'down', classification: 'crashed', config: bad, restoreSource: undefined }),
+      world({ at: T0 + 200_000, state: 'healthy', config: bad }),
+      world({ at: T0 + 400_000, state: 'healthy', config: bad }),
+    ]);
+    assert.ok(alerts(effects).includes('recovered'));
+    assert.equal(incident?.status, 'open');
+    assert.equal(incident?.problem, 'config-invalid');
+  });
+
+  it('reminds at the interval until acknowledged', () => {
+    // A config the running Gateway refused: the incident stays open at R0 until someone fixes it.
+    const broken = (at: number) => world({ at, config: { valid: false, detail: 'unknown key' } });
+    let { incident, effects } = run([broken(T0), broken(T0 + 3_600_000), broken(T0 + 3_700_000)]);
+    assert.deepEqual(alerts(effects).filter((e) => e === 'reminder'), ['reminder']);
+    const acked = acknowledge(incident!, 'owner', T0 + 3_800_000);
+    ({ incident, effects } = run([broken(T0 + 9_000_000)], acked.incident));
+    assert.deepEqual(alerts(effects).filter((e) => e === 'reminder'), []);
+    assert.deepEqual(incident?.ack, { by: 'owner', at: T0 + 3_800_000 });
+  });
+
+  it('stays silent while paused and takes no action', () => {
+    const { incident, effects } = run([world({ state: 'down', classification: 'crashed', processAlive: false, pausedUntil: T0 + 600_000 })]);
+    assert.equal(incident, undefined);
+    assert.deepEqual(effects, []);
+  });
+
+  it('gives the n-th alert of a kind the same sequence number after a replay (idempotency)', () => {
+    const first = stepIncident(undefined, world({ state: 'down', classification: 'crashed' }), settings);
+    const replay = stepIncident(undefined, world({ state: 'down', classification: 'crashed' }), settings);
+    assert.deepEqual(first.effects, replay.effects);
+    assert.equal(first.incident?.id, replay.incident?.id);
+  });
+
+  it('resolves at once when an operator resolves it', () => {
+    const { incident } = run([world({ state: 'down', classification: 'hung' })]);
+    const resolved = resolveIncident(incident!, 'owner', T0 + 1_000);
+    assert.equal(resolved.incident?.status, 'resolved');
+    assert.deepEqual(alerts(resolved.effects), ['resolved']);
+  });
+});
+
+describe('escalation ladder', () => {
+  const cases: Array<{ name: string; worlds: World[]; acts: string[]; rung: string; frozen?: boolean; alerts?: string[] }> = [
+    {
+      name: 'a crash PM2 restarts by itself stays at R1 with no action of ours',
+      worlds: [world({ state: 'down', classification: 'crashed', processAlive: true })],
+      acts: [], rung: 'R1',
+    },
+    {
+      name: 'a crash PM2 will not restart (errored) is restarted, within the R1 budget',
+      worlds: [
+        world({ state: 'down', classification: 'crashed', processAlive: false }),
+        world({ at: T0 + 1_000, state: 'down', classification: 'crashed', processAlive: false }),
+      ],
+      acts: ['R1:restart', 'R1:restart'], rung: 'R1',
+    },
+    {
+      name: 'a crash on an invalid config goes R1 then R2 and restores',
+      worlds: [
+        world({ state: 'down', classification: 'crashed', config: { valid: false, detail: 'syntax' } }),
+      ],
+      acts: ['R2:restore'], rung: 'R2', alerts: ['down', 'escalated'],
+    },
+    {
+      name: 'a config-invalid exit restores when a snapshot exists',
+      worlds: [world({ state: 'down', classification: 'config-invalid', processAlive: false })],
+      acts: ['R2:restore'], rung: 'R2',
+    },
+    {
+      name: 'a crash loop on a config identical to the snapshot skips R2 and pages (R3 not available)',
+      worlds: [world({ state: 'down', classification: 'crash-looping', processAlive: false, configDiffersFromSnapshot: false })],
+      acts: [], rung: 'R4', frozen: true, alerts: ['down', 'escalated'],
+    },
+    {
+      name: 'a crash loop on a config that differs from the snapshot restores it',
+      worlds: [world({ state: 'down', classification: 'crash-looping', processAlive: false, configDiffersFromSnapshot: true })],
+      acts: ['R2:restore'], rung: 'R2',
+    },
+    {
+      name: 'no snapshot: R2 is skipped and a human is paged',
+      worlds: [world({ state: 'down', classification: 'config-invalid', processAlive: false, restoreSource: undefined })],
+      acts: [], rung: 'R4', frozen: true,
+    },
+    {
+      name: 'main and rescue down together go straight to R4',
+      worlds: [world({ state: 'down', classification: 'crashed', processAlive: false, peerDown: true })],
+      acts: [], rung: 'R4', frozen: true,
+    },
+    {
+      name: 'the global action budget used up pages instead of acting',
+      worlds: [world({ state: 'down', classification: 'config-invalid', processAlive: false, actionsLastHour: 6 })],
+      acts: [], rung: 'R4', frozen: true,
+    },
+    {
+      name: 'a restore that does not bring it back within its deadline escalates to R4',
+      worlds: [
+        world({ state: 'down', classification: 'config-invalid', processAlive: false }),
+        world({ at: T0 + 100_000, state: 'recovering', classification: 'config-invalid' }),
+        world({ at: T0 + 250_000, state: 'down', classification: 'crashed', processAlive: false, config: { valid: true, detail: 'valid' } }),
+      ],
+      acts: ['R2:restore'], rung: 'R4', frozen: true,
+    },
+    {
+      name: 'a hang that is not back within the R1 deadline and has a valid, unchanged config pages',
+      worlds: [
+        world({ state: 'down', classification: 'hung' }),
+        world({ at: T0 + 240_000, state: 'down', classification: 'hung' }),
+      ],
+      acts: [], rung: 'R4', frozen: true,
+    },
+    {
+      name: 'a frozen incident takes no further action',
+      worlds: [
+        world({ state: 'down', classification: 'crash-looping', processAlive: false }),
+        world({ at: T0 + 1_000, state: 'down', classification: 'config-invalid', processAlive: false, config: { valid: false, detail: 'x' } }),
+      ],
+      acts: [], rung: 'R4', frozen: true,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const { incident, effects } = run(c.worlds);
+      assert.deepEqual(acts(effects), c.acts);
+      assert.equal(incident?.rung, c.rung);
+      assert.equal(incident?.frozen, c.frozen ?? false);
+      if (c.alerts) assert.deepEqual(alerts(effects), c.alerts);
+    });
+  }
+
+  it('after an ack, a frozen incident can be acted on again by hand but the ladder never climbs back down', () => {
+    const { incident } = run([world({ state: 'down', classification: 'crash-looping', processAlive: false })]);
+    const acked = acknowledge(incident!, 'owner', T0 + 1_000);
+    assert.equal(acked.incident?.frozen, false);
+    const later = run([world({ at: T0 + 2_000, state: 'down', classification: 'crash-looping', processAlive: false })], acked.incident);
+    assert.equal(later.incident?.rung, 'R4');
+    assert.deepEqual(acts(later.effects), []);
+  });
+});
