@@ -16,7 +16,7 @@ export interface Delivery {
   readonly settledAt?: number;
 }
 
-const SAFE = /[^A-Za-z0-9._-]/g;
+const SAFE = /[^A-Za-z0-9._~-]/g;
 
 /**
  * The persistent outbox under `$LIFEGUARD_HOME/outbox`: `pending/` holds what still has to go out,
