@@ -19,8 +19,10 @@ import { defaultFlavour, resolveGatewayRuntime, runtimeDir } from './runtime/res
 import { buildStatusView, renderStatus } from './surfaces/status-view.js';
 import { registerConfigCommands } from './surfaces/commands/config.js';
 import { registerIncidentCommands } from './surfaces/commands/incidents.js';
+import { registerHandoffCommand } from './surfaces/commands/handoff.js';
 import { registerNotifyCommands } from './surfaces/commands/notify.js';
 import { registerPauseCommands } from './surfaces/commands/pause.js';
+import { registerRepairCommands } from './surfaces/commands/repair.js';
 import { LIFEGUARD_VERSION } from './version.js';
 
 const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
@@ -112,9 +114,11 @@ program
   });
 
 registerIncidentCommands(program);
+registerHandoffCommand(program);
 registerPauseCommands(program);
 registerConfigCommands(program);
 registerNotifyCommands(program);
+registerRepairCommands(program);
 
 program
   .command('supervise')

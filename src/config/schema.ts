@@ -135,6 +135,36 @@ export const configSchema = z
         deepCheck: cronExpression.default('*/5 * * * *'),
       })
       .prefault({}),
+    handoff: z
+      .strictObject({
+        /** R3: how long the rescue bot holds the main (lifeguard takes no automated action on it meanwhile). */
+        leaseMs: duration(60_000, 86_400_000).default(600_000),
+        /** The rescue must acknowledge (`lifeguard incident ack <id>`) within this, or the incident goes to R4. */
+        ackDeadlineMs: duration(10_000, 3_600_000).default(180_000),
+        /** Ask the rescue agent to act (needs model credentials in the rescue; failure is recorded, never fatal). */
+        wakeAgent: z.boolean().default(true),
+      })
+      .prefault({}),
+    repair: z
+      .strictObject({
+        /** A repair command waits this long for another one (or lifeguard's own repair) to finish. */
+        lockTimeoutMs: duration(1_000, 600_000).default(30_000),
+      })
+      .prefault({}),
+    /** Read-only status endpoint for tools: /healthz, /status, /metrics. Off unless a port is set. */
+    http: z
+      .strictObject({
+        port: z.number().int().min(1024, 'must be 1024 or higher').max(65535).optional(),
+        host: z.enum(['127.0.0.1', '::1', 'localhost'], { error: 'must be a loopback address (127.0.0.1, ::1 or localhost): the endpoint is not meant for the network' }).default('127.0.0.1'),
+      })
+      .prefault({}),
+    /** A dead man's switch (healthchecks.io style): pinged while lifeguard and PM2 are well, `<url>/fail` when PM2 is lost. */
+    heartbeat: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+        intervalMs: duration(10_000, 3_600_000).default(60_000),
+      })
+      .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
   .prefault({});

@@ -3,7 +3,7 @@ import type { ResolvedInstance } from '../config/instance.js';
 import { readTextIfExists } from '../core/fs.js';
 import { ConfigWatcher } from '../guard/config-watcher.js';
 import { probeGatewayLastKnownGood, runGatewayRecovery } from '../guard/gateway-recovery.js';
-import { probeConfigValidity, readConfigFile, sha256, type ConfigVerdict } from '../guard/validate-config.js';
+import { probeConfigValidity, readConfigFile, sha256, summarizeVerdict, type ConfigVerdict } from '../guard/validate-config.js';
 import { gatewayEnvOf, type AppsContext } from '../pm2/apps.js';
 import { listSnapshots, takeSnapshot } from '../snapshots/store.js';
 import type { ActionOutcome } from './incident-desk.js';
@@ -136,11 +136,5 @@ export async function startConfigGuard(deps: ConfigGuardDeps): Promise<ConfigGua
 }
 
 function toView(verdict: ConfigVerdict): GuardView {
-  const at = Date.now();
-  if (verdict.valid === true) return { valid: true, detail: `valid (checked by ${verdict.via})`, hash: verdict.hash, at };
-  if (verdict.valid === false) {
-    const more = verdict.issues.length > 1 ? ` (+${verdict.issues.length - 1} more)` : '';
-    return { valid: false, detail: `${verdict.kind}: ${verdict.issues[0] ?? 'rejected'}${more}`, hash: verdict.hash ?? undefined, at };
-  }
-  return { valid: 'unknown', detail: verdict.detail, hash: verdict.hash ?? undefined, at };
+  return { ...summarizeVerdict(verdict), hash: verdict.hash ?? undefined, at: Date.now() };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { stepIncident } from '../incidents/engine.js';
+import { grantLease } from '../incidents/ladder.js';
 import {
   applyStep, finishAction, newRecord, recordDelivery, withTimeline,
   type IncidentRecord, type TimelineEntry, type TimelineKind,
@@ -27,8 +28,11 @@ export interface DeskDeps {
   readonly now: () => number;
   readonly enqueue: (alert: Alert) => Promise<unknown>;
   readonly configPathOf: (instance: string) => string;
-  readonly world: (instance: string) => Promise<World>;
+  /** The world now; `health` overrides the detector's state with the transition being reported. */
+  readonly world: (instance: string, health?: World['health']) => Promise<World>;
   readonly act: (instance: string, action: IncidentAction, incident: IncidentRecord) => Promise<ActionOutcome>;
+  /** An incident just closed (archive what was handed to the rescue). */
+  readonly onResolved?: (incident: IncidentRecord) => Promise<void>;
 }
 
 interface Evidence {
@@ -83,8 +87,13 @@ export class IncidentDesk {
     this.actionTimes.push(at);
   }
 
-  observe(instance: string): Promise<void> {
-    return this.serially(instance, () => this.step(instance));
+  /**
+   * One step of the instance's incident. `health` is the state a transition went to: by the time the
+   * step runs the detector may have moved on (a kill goes down → recovering at once), and the outage
+   * must still be seen.
+   */
+  observe(instance: string, health?: World['health']): Promise<void> {
+    return this.serially(instance, () => this.step(instance, health));
   }
 
   note(instance: string, kind: TimelineKind, text: string): Promise<void> {
@@ -126,8 +135,8 @@ export class IncidentDesk {
     });
   }
 
-  private async step(instance: string): Promise<void> {
-    const world = await this.deps.world(instance);
+  private async step(instance: string, health?: World['health']): Promise<void> {
+    const world = await this.deps.world(instance, health);
     const id = this.openIds.get(instance);
     let acts: Array<Extract<EngineEffect, { type: 'act' }>> = [];
     let saved: IncidentRecord | undefined;
@@ -159,6 +168,7 @@ export class IncidentDesk {
     } else {
       this.openIds.delete(instance);
       this.cores.delete(instance);
+      await this.deps.onResolved?.(saved).catch((error: unknown) => this.deps.log.warn({ err: error, incident: saved?.id }, 'after-resolve step failed'));
     }
     for (const act of acts) await this.carryOut(instance, act, saved);
   }
@@ -167,7 +177,14 @@ export class IncidentDesk {
     this.actionTimes.push(this.deps.now());
     const outcome = await this.deps.act(instance, act.action, record).catch((error: unknown) => ({ ok: false, detail: String(error) }));
     this.deps.log[outcome.ok ? 'info' : 'error']({ instance, incident: record.id, rung: act.rung, action: act.action, detail: outcome.detail }, 'ladder action finished');
-    await updateIncident(this.deps.home, record.id, (r) => finishAction(r, outcome.ok ? 'succeeded' : 'failed', outcome.detail, this.deps.now()));
+    const at = this.deps.now();
+    const updated = await updateIncident(this.deps.home, record.id, (r) => {
+      const finished = finishAction(r, outcome.ok ? 'succeeded' : 'failed', outcome.detail, at);
+      if (act.action !== 'handoff') return finished;
+      // The lease starts when the brief is in place; a failed handoff is for the ladder to escalate.
+      return outcome.ok ? { ...finished, ...grantLease(finished, at, this.deps.settings) } : { ...finished, handoffError: outcome.detail };
+    });
+    if (updated.status === 'open') this.cores.set(instance, updated);
   }
 
   /** Steps, notes and evidence of one instance happen one at a time, in order. */

@@ -21,7 +21,7 @@ export interface RepairContext {
 
 /** Carries out one ladder action on one instance; never throws (a failure is an outcome the ladder sees). */
 export async function carryOutRepair(
-  action: IncidentAction, instance: ResolvedInstance, source: 'gateway' | 'snapshot' | undefined, ctx: RepairContext,
+  action: Exclude<IncidentAction, 'handoff'>, instance: ResolvedInstance, source: 'gateway' | 'snapshot' | undefined, ctx: RepairContext,
 ): Promise<ActionOutcome> {
   try {
     if (action === 'restart') {

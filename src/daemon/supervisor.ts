@@ -1,4 +1,6 @@
 import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import JSON5 from 'json5';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -22,7 +24,13 @@ import { runProbeCycle } from '../probes/cycle.js';
 import { GatewaySession } from '../probes/gateway-ws.js';
 import { resolveGatewayRuntime } from '../runtime/resolve.js';
 import { latestSnapshot } from '../snapshots/store.js';
+import { diffConfigs } from '../snapshots/diff.js';
+import { readTextIfExists } from '../core/fs.js';
+import { archiveBrief, handOff } from '../handoff/handoff.js';
+import { installSkill } from '../handoff/skill.js';
+import { leaseHeld } from '../incidents/ladder.js';
 import { createJournal } from '../surfaces/journal.js';
+import { formatDuration } from '../surfaces/status-view.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { startConfigGuard } from './config-guard.js';
 import { IncidentDesk } from './incident-desk.js';
@@ -42,6 +50,11 @@ const STATUS_ROUTINE_MS = 5_000;
 /** PM2 statuses on the way to `online` (between crash restarts, `waiting restart` lasts the backoff). */
 const TRANSITIONAL_STATUSES = new Set(['launching', 'waiting restart', 'stopping']);
 const ALIVE_STATUSES = new Set(['online', 'launching', 'waiting restart']);
+/** Settled deliveries stay in the outbox this long (their results live on in the incidents). */
+const OUTBOX_KEEP_MS = 7 * 86_400_000;
+const OUTBOX_PRUNE_TICKS = 1_800;
+/** How long a stopped rescue gets to come up before a handoff gives up on it. */
+const RESCUE_START_MS = 90_000;
 
 export function detectorSettings(config: LifeguardConfig): DetectorSettings {
   return {
@@ -63,7 +76,9 @@ export function engineSettings(config: LifeguardConfig): EngineSettings {
     restartDeadlineMs: config.escalation.restartDeadlineMs,
     restoreAttempts: config.escalation.restoreAttempts,
     restoreDeadlineMs: config.escalation.restoreDeadlineMs,
-    handoffAvailable: false,
+    handoffAvailable: true,
+    leaseMs: config.handoff.leaseMs,
+    ackDeadlineMs: config.handoff.ackDeadlineMs,
   };
 }
 
@@ -91,6 +106,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const pids = new Map<string, number | undefined>();
   const secretsByApp = new Map<string, () => string[]>();
   const homes = { runtime, userHome: config.userHome, lifeguardHome: config.home };
+  const lifeguardCli = `${process.execPath} ${fileURLToPath(new URL('../cli.js', import.meta.url))}`;
 
   const { providers, problems } = resolveProviders(config.notify);
   for (const problem of problems) log.error({ problem }, 'notification provider skipped');
@@ -161,7 +177,10 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       if (effect.type === 'stop') operatorActions.expectStop(instances[name].appName);
       if (effect.type === 'restart') desk?.countAction(Date.now());
       await executeEffect(effect, { name, appName: instances[name].appName, pm2, log, journal, secrets });
-      if (effect.type === 'transition') void desk?.observe(name);
+      if (effect.type === 'transition') {
+        void desk?.note(name, 'state', `${effect.from} → ${effect.to}: ${redactText(effect.reason, secrets())}`);
+        void desk?.observe(name, { state: effect.to, classification: effect.classification, reason: effect.reason });
+      }
     };
     const saved = previous?.instances.find((i) => i.instance === name)?.detector;
     return new InstanceWatcher(instances[name], resumeSnapshot(saved, Date.now(), settings), {
@@ -193,10 +212,10 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const watcherOf = (name: InstanceName) => watchers.find((w) => w.instance.name === name)!;
   const watcherFor = (appName: string) => watchers.find((w) => w.instance.appName === appName);
 
-  const world = async (name: string): Promise<World> => {
+  const world = async (name: string, health?: World['health']): Promise<World> => {
     const instance = name as InstanceName;
     const at = Date.now();
-    const s = watcherOf(instance).state;
+    const s = { ...watcherOf(instance).state, ...health };
     const other = watchers.find((w) => w.instance.name !== instance)!.state;
     let processAlive = true;
     if (s.state === 'down') {
@@ -212,7 +231,10 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       processAlive,
       config: verdict ? { valid: verdict.valid, detail: verdict.detail } : undefined,
       configDiffersFromSnapshot: verdict?.hash !== undefined && newest !== undefined && verdict.hash !== newest.hash,
-      restoreSource: instance !== 'main' ? undefined : guard.gatewayRecoveryAvailable() ? 'gateway' : newest ? 'snapshot' : undefined,
+      // OpenClaw's doctor only repairs an invalid config; a valid one that crash-loops gets lifeguard's snapshot.
+      restoreSource: instance !== 'main' ? undefined : verdict?.valid === false && guard.gatewayRecoveryAvailable() ? 'gateway' : newest ? 'snapshot' : undefined,
+      // A stopped rescue can be started for the handoff; one that is down for any other reason cannot help.
+      rescueUsable: instance === 'main' && (other.state === 'healthy' || other.state === 'degraded' || (other.state === 'down' && other.classification === 'stopped')),
       peerDown: other.state === 'down' && other.classification !== 'stopped',
       pausedUntil: activePause(pauses, instance, at)?.until,
       actionsLastHour: desk?.actionsLastHour(at) ?? 0,
@@ -224,8 +246,15 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     enqueue: (alert) => dispatcher.enqueue(alert),
     configPathOf: (name) => instances[name as InstanceName].configPath,
     world,
-    act: async (name, action) => {
+    act: async (name, action, record) => {
       const instance = instances[name as InstanceName];
+      if (action === 'handoff') {
+        return handOff({
+          record, main: instances.main, rescue: instances.rescue, cli: lifeguardCli, wakeAgent: config.handoff.wakeAgent,
+          timeoutMs: Math.max(config.probes.timeoutMs, 10_000), config: guard.verdict(), diff: await diffAgainstSnapshot(),
+          ensureRescue,
+        });
+      }
       const source = (await world(name)).restoreSource;
       const outcome = await carryOutRepair(action, instance, source, {
         home: config.home, pm2, operatorActions, log, now: Date.now, recoverWithGateway: () => guard.recover(),
@@ -234,8 +263,43 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       if (action === 'restore') await guard.check();
       return outcome;
     },
+    onResolved: async (record) => {
+      if (record.attempts.R3 === 0) return;
+      const archived = await archiveBrief(instances.rescue.workspace, record.id);
+      if (archived) log.info({ incident: record.id, archived }, 'incident brief archived');
+    },
   });
   await desk.load(INSTANCE_NAMES);
+  // The detector's kills of the last hour count against the global budget across a supervisor restart.
+  for (const watcher of watchers) for (const at of watcher.state.restarts) desk.countAction(at);
+  const skill = await installSkill(instances.rescue.workspace, config.home).catch((error: unknown) => ({ state: 'failed', path: String(error) }));
+  log[skill.state === 'kept-user-edit' || skill.state === 'failed' ? 'warn' : 'info']({ skill: skill.state, path: skill.path }, 'rescue skill');
+
+  /** The main's config against the newest snapshot, secrets redacted: what the rescue should look at first. */
+  async function diffAgainstSnapshot() {
+    const newest = await latestSnapshot(config.home, 'main').catch(() => undefined);
+    if (!newest) return undefined;
+    const current = (await readTextIfExists(instances.main.configPath)) ?? '';
+    const diff = diffConfigs({ before: { label: `snapshot ${newest.id}`, content: newest.content }, after: { label: instances.main.configPath, content: current } });
+    return { summary: diff.summary, patch: diff.patch };
+  }
+
+  /** The rescue must be up to take the main: started through PM2 if it is stopped, then given time to answer. */
+  async function ensureRescue(): Promise<{ ok: boolean; detail: string }> {
+    const usable = () => ['healthy', 'degraded'].includes(watcherOf('rescue').state.state);
+    if (usable()) return { ok: true, detail: 'up' };
+    const app = await pm2.describe(instances.rescue.appName).catch(() => null);
+    if (app?.status !== 'online') {
+      operatorActions.noteHeld(instances.rescue.appName);
+      await pm2.restart(instances.rescue.appName).catch((error: unknown) => log.warn({ err: error }, 'cannot start the rescue'));
+    }
+    const deadline = Date.now() + RESCUE_START_MS;
+    while (Date.now() < deadline) {
+      if (usable()) return { ok: true, detail: 'started' };
+      await sleep(1_000);
+    }
+    return { ok: false, detail: `not healthy ${RESCUE_START_MS / 1000} s after starting it (${watcherOf('rescue').state.reason})` };
+  }
 
   /** Why automated restarts of an instance are held back now, if they are. */
   const holdOf = (name: InstanceName): string | undefined => {
@@ -243,6 +307,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     const pause = activePause(pauses, name, at);
     if (pause) return `paused by ${pause.by} until ${new Date(pause.until).toISOString()}`;
     const incident = desk?.current(name);
+    if (leaseHeld(incident, at)) return `the rescue bot holds it until ${new Date(incident!.lease!.until).toISOString()} (incident ${incident!.id})`;
     if (incident?.frozen) return `incident ${incident.id} waits for a person (R4): lifeguard incident ack ${incident.id}`;
     const verdict = name === 'main' ? guard.verdict() : undefined;
     if (verdict?.valid === false) return `its config is invalid (${verdict.detail}); lifeguard will not restart it into that`;
@@ -259,14 +324,20 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   };
 
   // Created once everything its verdicts feed exists: the first verdict arrives during start-up.
+  let guardStarted = false;
   const guard = await startConfigGuard({
     instance: () => instances.main, homes, settings: config.guard, log,
-    onVerdict: () => {
+    onVerdict: (view) => {
+      // The first verdict arrives while the guard starts; the steps below run once it exists.
+      if (!guardStarted) return;
+      void desk?.note('main', 'guard', `config ${view.valid === true ? 'valid' : view.valid === false ? 'INVALID' : 'not checked'}: ${view.detail}`);
       void desk?.observe('main');
       void updateHolds();
       scheduleStatus(true);
     },
   });
+
+  guardStarted = true;
 
   const onLog = (event: Pm2LogEvent) => {
     if (!watcherFor(event.process.name)) return;
@@ -346,7 +417,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     await refreshPauses();
     await updateHolds();
     for (const name of INSTANCE_NAMES) await desk?.observe(name);
-    await snapshotIfGood(`healthy for ${Math.round(config.snapshots.healthyForMs / 60_000)} min on a valid config`, config.snapshots.healthyForMs);
+    await snapshotIfGood(`healthy for ${formatDuration(config.snapshots.healthyForMs)} on a valid config`, config.snapshots.healthyForMs);
+    if (ticks % OUTBOX_PRUNE_TICKS === 0) await outbox.prune(OUTBOX_KEEP_MS, Date.now());
     // Alerts a CLI command queued (a resolve) go out from here.
     if (ticks % 3 === 0) await dispatcher.resume();
     scheduleStatus(false);

@@ -340,3 +340,13 @@ async function samePath(reported: string, expected: string): Promise<boolean> {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A verdict as one line for people: valid and how it was checked, or the first issue, or why it is unknown. */
+export function summarizeVerdict(verdict: ConfigVerdict): { valid: boolean | 'unknown'; detail: string } {
+  if (verdict.valid === true) return { valid: true, detail: `valid (checked by ${verdict.via})` };
+  if (verdict.valid === false) {
+    const more = verdict.issues.length > 1 ? ` (+${verdict.issues.length - 1} more)` : '';
+    return { valid: false, detail: `${verdict.kind}: ${verdict.issues[0] ?? 'rejected'}${more}` };
+  }
+  return { valid: 'unknown', detail: verdict.detail };
+}

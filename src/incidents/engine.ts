@@ -1,6 +1,6 @@
 import { severityRank, type AlertEventName, type Severity } from '../notify/types.js';
-import { climb, RUNG_NAMES } from './ladder.js';
-import type { EngineEffect, EngineResult, EngineSettings, IncidentCore, Problem, World } from './types.js';
+import { climb, grantLease, RUNG_NAMES } from './ladder.js';
+import { RUNGS, type EngineEffect, type EngineResult, type EngineSettings, type IncidentCore, type Problem, type World } from './types.js';
 
 const PROBLEM_RANK: Readonly<Record<Problem, number>> = { degraded: 0, 'config-invalid': 1, down: 2 };
 
@@ -65,8 +65,10 @@ export function stepIncident(open: IncidentCore | undefined, world: World, setti
 export function acknowledge(open: IncidentCore, by: string, at: number): EngineResult {
   if (open.ack || open.status === 'resolved') return { incident: open, effects: [] };
   const out = new Steps(open, at, false);
-  out.update({ ack: { by, at }, frozen: false });
-  out.note(`acknowledged by ${by}${open.frozen ? '; automation resumes' : ''}`);
+  const lease = open.lease && open.lease.ackedAt === undefined && at < open.lease.until ? { ...open.lease, ackedAt: at } : open.lease;
+  out.update({ ack: { by, at }, frozen: false, lease });
+  const what = lease !== open.lease ? `; the rescue's lease runs until ${new Date(lease!.until).toISOString()}` : open.frozen ? '; automation resumes' : '';
+  out.note(`acknowledged by ${by}${what}`);
   return out.result();
 }
 
@@ -75,6 +77,16 @@ export function resolveIncident(open: IncidentCore, by: string, at: number): Eng
   if (open.status === 'resolved') return { incident: open, effects: [] };
   const out = new Steps(open, at, false);
   out.resolve(`resolved by ${by}`);
+  return out.result();
+}
+
+/** The owner hands the main to the rescue by hand (`lifeguard handoff <id>`): R3 with a fresh lease. */
+export function handOverByOperator(open: IncidentCore, by: string, at: number, settings: Pick<EngineSettings, 'leaseMs' | 'ackDeadlineMs'>): EngineResult {
+  const out = new Steps(open, at, false);
+  const rung = RUNGS.indexOf(open.rung) < RUNGS.indexOf('R3') ? 'R3' : open.rung;
+  out.update({ ...grantLease(open, at, settings), rung, rungSince: at, attempts: { ...open.attempts, R3: open.attempts.R3 + 1 }, frozen: false });
+  out.note(`${open.rung} → ${rung}: handed to the rescue bot by ${by}; lease until ${new Date(at + settings.leaseMs).toISOString()}`);
+  out.alert('escalated', open.severity, `${open.instance} Gateway handed to the rescue bot by ${by}: it holds the main for ${Math.round(settings.leaseMs / 60_000)} min`);
   return out.result();
 }
 
@@ -160,19 +172,20 @@ class Steps {
     this.core = climbed.core;
     this.effects.push(...climbed.effects);
     for (const effect of climbed.effects) {
-      if (effect.type === 'act' && effect.action === 'restore') {
+      if (effect.type === 'act' && effect.action !== 'restart') {
         this.alert('escalated', higher(this.core.severity, 'warning'), `${world.instance} Gateway: ${effect.reason} (${effect.rung}, ${RUNG_NAMES[effect.rung]})`);
       }
     }
     if (climbed.paged) {
-      const last = [...climbed.effects].reverse().find((e) => e.type === 'note');
-      const why = last?.type === 'note' ? last.text : 'automation cannot fix it';
-      this.alert('escalated', 'critical', `${world.instance} Gateway needs you: ${this.core.summary}. ${why}. Automation is frozen until you run: lifeguard incident ack ${this.core.id}`);
+      // Why it came to this: the escalations of this climb, the one that says most first.
+      const reasons = climbed.effects.flatMap((e) => (e.type === 'note' ? [e.text.replace(/^R\d → R\d \([^)]*\): /, '')] : []));
+      const why = reasons.filter((r) => !/not available|switched off/.test(r)).at(-1) ?? reasons.at(-1) ?? 'automation cannot fix it';
+      this.alert('escalated', 'critical', `${world.instance} Gateway needs you (automation frozen until: lifeguard incident ack ${this.core.id}): ${why}. ${this.core.summary}`);
     }
   }
 
   resolve(summary: string): void {
-    this.update({ status: 'resolved', resolvedAt: this.at, frozen: false });
+    this.update({ status: 'resolved', resolvedAt: this.at, frozen: false, ...(this.core.lease ? { lease: { ...this.core.lease, until: Math.min(this.core.lease.until, this.at) } } : {}) });
     this.note(summary);
     this.alert('resolved', this.core.severity, summary);
   }

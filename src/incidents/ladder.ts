@@ -69,7 +69,8 @@ function decide(core: IncidentCore, world: World, settings: EngineSettings): Dec
   if (!ladderApplies(core, world)) return { type: 'stay' };
   const elapsed = world.at - core.rungSince;
   if (world.peerDown && world.health.state === 'down') {
-    return { type: 'escalate', to: 'R4', reason: 'the rescue Gateway is down too: the host, not the Gateway, is the likely problem' };
+    const other = world.instance === 'main' ? 'rescue' : 'main';
+    return { type: 'escalate', to: 'R4', reason: `the ${other} Gateway is down too: the host, not the Gateway, is the likely problem` };
   }
   const configBad = world.config?.valid === false || world.health.classification === 'config-invalid';
   switch (core.rung) {
@@ -98,11 +99,39 @@ function decide(core: IncidentCore, world: World, settings: EngineSettings): Dec
       return { type: 'act', action: 'restore', reason: `restoring the config from ${from} and restarting` };
     }
     case 'R3':
-      if (!settings.handoffAvailable) return { type: 'escalate', to: 'R4', reason: 'R3 (hand to the rescue bot) is not available in this version' };
-      return { type: 'stay' };
+      return decideHandoff(core, world, settings);
     case 'R4':
       return { type: 'stay' };
   }
+}
+
+function decideHandoff(core: IncidentCore, world: World, settings: EngineSettings): Decision {
+  if (!settings.handoffAvailable) return { type: 'escalate', to: 'R4', reason: 'R3 (hand to the rescue bot) is switched off' };
+  if (world.instance !== 'main') return { type: 'escalate', to: 'R4', reason: 'the rescue is not handed to itself' };
+  if (core.handoffError) return { type: 'escalate', to: 'R4', reason: `the handoff to the rescue bot failed: ${core.handoffError}` };
+  const lease = core.lease;
+  if (!lease) {
+    if (core.attempts.R3 > 0) return { type: 'stay' }; // the handoff is under way
+    if (!world.rescueUsable) return { type: 'escalate', to: 'R4', reason: 'the rescue Gateway is not healthy either' };
+    return { type: 'act', action: 'handoff', reason: 'handing the main to the rescue bot: incident brief written, lease granted' };
+  }
+  if (lease.ackedAt === undefined && world.at >= lease.ackBy) {
+    return { type: 'escalate', to: 'R4', reason: `the rescue bot did not acknowledge within ${Math.round(settings.ackDeadlineMs / 1000)} s` };
+  }
+  if (world.at >= lease.until) {
+    return { type: 'escalate', to: 'R4', reason: `the rescue bot's lease of ${Math.round(settings.leaseMs / 60_000)} min ran out without a fix` };
+  }
+  return { type: 'stay' };
+}
+
+/** The handoff went through: the rescue holds the main for `leaseMs` and must acknowledge within `ackDeadlineMs`. */
+export function grantLease(core: IncidentCore, at: number, settings: Pick<EngineSettings, 'leaseMs' | 'ackDeadlineMs'>): IncidentCore {
+  return { ...core, lease: { grantedAt: at, until: at + settings.leaseMs, ackBy: at + settings.ackDeadlineMs }, handoffError: undefined };
+}
+
+/** The rescue holds the main now: lifeguard must not act on it. */
+export function leaseHeld(core: IncidentCore | undefined, at: number): boolean {
+  return core?.status === 'open' && core.lease !== undefined && at < core.lease.until;
 }
 
 function restoreUnavailable(world: World, configBad: boolean): string | undefined {

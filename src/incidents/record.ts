@@ -2,7 +2,7 @@ import type { Alert, AlertEventName } from '../notify/types.js';
 import { RUNG_NAMES } from './ladder.js';
 import type { EngineEffect, IncidentAction, IncidentCore, Rung } from './types.js';
 
-export type TimelineKind = 'state' | 'probe' | 'pm2' | 'guard' | 'action' | 'alert' | 'delivery' | 'note';
+export type TimelineKind = 'state' | 'probe' | 'pm2' | 'guard' | 'action' | 'alert' | 'delivery' | 'note' | 'audit';
 
 export interface TimelineEntry {
   readonly at: number;
@@ -70,7 +70,8 @@ export function applyStep(
   record: IncidentRecord, core: IncidentCore, effects: readonly EngineEffect[], at: number, host: string,
 ): { record: IncidentRecord; alerts: Alert[] } {
   let next: IncidentRecord = { ...record, ...core };
-  if (core.status === 'resolved' && record.status === 'open') next = { ...next, timeToRecoverMs: at - core.openedAt };
+  // Recovered is when it came back, not when the incident closed (that waits for the resolve window).
+  if (core.status === 'resolved' && record.status === 'open') next = { ...next, timeToRecoverMs: (record.recoveredAt ?? at) - core.openedAt };
   const entries: TimelineEntry[] = [];
   const alerts: Alert[] = [];
   for (const effect of effects) {
@@ -114,7 +115,7 @@ export function alertKey(incidentId: string, event: AlertEventName, sequence: nu
 function buildAlert(record: IncidentRecord, effect: Extract<EngineEffect, { type: 'alert' }>, at: number, host: string): Alert {
   const details: Record<string, string> = {
     instance: record.instance,
-    state: record.problem,
+    state: effect.event === 'resolved' ? 'resolved' : record.problem,
     ...(record.classification ? { classification: record.classification } : {}),
     rung: `${record.rung} (${RUNG_NAMES[record.rung]})`,
     opened: new Date(record.openedAt).toISOString(),

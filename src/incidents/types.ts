@@ -33,6 +33,13 @@ export interface IncidentCore {
   /** Healthy again since then; the incident resolves once that has lasted `resolveAfterMs`. */
   readonly recoveredAt: number | undefined;
   readonly resolvedAt: number | undefined;
+  /**
+   * R3: the rescue bot holds the main until `until` (lifeguard takes no automated action on it meanwhile);
+   * it must acknowledge by `ackBy`.
+   */
+  readonly lease?: { readonly grantedAt: number; readonly until: number; readonly ackBy: number; readonly ackedAt?: number } | undefined;
+  /** Why the handoff to the rescue failed (the rescue down, its workspace not writable, ...). */
+  readonly handoffError?: string | undefined;
   /** When the owner was last told anything (reminders count from here). */
   readonly lastAlertAt: number;
   /** Alerts emitted per event, so the n-th alert of a kind always gets the same idempotency key. */
@@ -56,6 +63,8 @@ export interface World {
   readonly configDiffersFromSnapshot: boolean;
   /** Where R2 would take a good config from; undefined when there is none. */
   readonly restoreSource: 'gateway' | 'snapshot' | undefined;
+  /** The rescue Gateway is up and answering (for the main's R3); false for the rescue itself. */
+  readonly rescueUsable: boolean;
   /** The other instance is down too: the host, not the Gateway, is the likely problem. */
   readonly peerDown: boolean;
   readonly pausedUntil: number | undefined;
@@ -73,9 +82,11 @@ export interface EngineSettings {
   readonly restoreDeadlineMs: number;
   /** R3 exists only once the rescue handoff is wired; until then the ladder steps over it. */
   readonly handoffAvailable: boolean;
+  readonly leaseMs: number;
+  readonly ackDeadlineMs: number;
 }
 
-export type IncidentAction = 'restart' | 'restore';
+export type IncidentAction = 'restart' | 'restore' | 'handoff';
 
 export type EngineEffect =
   | { readonly type: 'note'; readonly text: string }

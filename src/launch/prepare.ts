@@ -8,6 +8,7 @@ import { findPortHolders } from '../isolation/port-holders.js';
 import { findIsolationProblems, findProbeProblems, findTakenPorts, formatProblems, type IsolationProblem } from '../isolation/rules.js';
 import { derivedPortRanges } from '../isolation/ports.js';
 import { buildApps, type Pm2App } from '../pm2/apps.js';
+import { installSkill } from '../handoff/skill.js';
 import { pm2Home } from '../actions/pm2.js';
 import { defaultFlavour, resolveGatewayRuntime, type GatewayRuntime } from '../runtime/resolve.js';
 
@@ -58,6 +59,10 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
     if (outcome === 'created') options.progress(`Wrote a minimal ${runtime.flavour} config for ${name}: ${instance.configPath} (mode 0600, loopback, token auth).`);
   }
   const instances = await resolveInstances(config, runtime.flavour);
+  // The standing handoff: the rescue agent knows the repair commands before anything goes wrong.
+  const skill = await installSkill(instances.rescue.workspace, config.home);
+  if (skill.state === 'installed' || skill.state === 'updated') options.progress(`${skill.state === 'installed' ? 'Installed' : 'Updated'} the lifeguard skill for the rescue bot: ${skill.path}`);
+  if (skill.state === 'kept-user-edit') options.progress(`The lifeguard skill at ${skill.path} was edited by hand; it is kept, and the new version is beside it as SKILL.md.lifeguard-new.`);
   const apps = buildApps({
     runtime,
     instances,

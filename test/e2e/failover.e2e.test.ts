@@ -32,7 +32,7 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
     return JSON.parse(shown.stdout) as IncidentRecord;
   };
   const eventsOf = (id: string) => receiver.events().filter((e) => e.incidentId === id).map((e) => e.event);
-  const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number]) => boolean, timeoutMs: number) =>
+  const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number], index: number) => boolean, timeoutMs: number) =>
     pollUntil(what, () => receiver.events().find(accept), { timeoutMs, intervalMs: 100, describeLast: () => `${JSON.stringify(receiver.events().map((e) => [e.event, e.incidentId]))}\n${run.diagnostics()}` });
 
   before(async () => {
@@ -90,6 +90,17 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
     // Everything the receiver got is secret-free: the Gateway token never leaves the machine in an alert.
     const token = (JSON.parse(readFileSync(mainConfigPath(run), 'utf8')) as { gateway: { auth: { token: string } } }).gateway.auth.token;
     assert.ok(!receiver.requests.some((r) => r.body.includes(token)));
+  });
+
+  it('a hang is an incident too: killed by lifeguard, alerted as hung, resolved once back', { timeout: 5 * 60_000 }, async () => {
+    requireReady();
+    const seen = receiver.events().length;
+    process.kill((await main()).pid!, 'SIGSTOP');
+    const down = await waitForEvent('a down alert for the hang', (e, index) => e.event === 'down' && index >= seen, 60_000);
+    assert.equal((down.body.details as Record<string, string>).classification, 'hung');
+    await waitForEvent('the resolved alert', (e) => e.event === 'resolved' && e.incidentId === down.incidentId, RECOVERY_DEADLINE_MS);
+    const record = await incident(down.incidentId!);
+    assert.ok(record.timeline.some((e) => e.kind === 'state' && /→ down/.test(e.text)), 'the timeline has the state changes');
   });
 
   let configIncident = '';

@@ -65,6 +65,16 @@ export class Receiver {
     return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 
+  /** Whether it listens now (between `up()` and `down()`). */
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Requests whose path starts with `prefix` (e.g. `/bot` for a fake Telegram Bot API), in arrival order. */
+  requestsTo(prefix: string): ReceivedRequest[] {
+    return this.requests.filter((r) => r.path.startsWith(prefix));
+  }
+
   /** Requests whose JSON body has this `event` (webhook bodies), in arrival order. */
   events(): Array<{ event: string; incidentId: string | null; idempotencyKey: string; body: Record<string, unknown> }> {
     return this.requests.flatMap((r) => {

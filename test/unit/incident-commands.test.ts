@@ -15,6 +15,8 @@ const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const settings: EngineSettings = {
   reminderIntervalMs: 3_600_000, resolveAfterMs: 60_000, maxActionsPerHour: 6, restartAttempts: 2,
   restartDeadlineMs: 240_000, restoreAttempts: 1, restoreDeadlineMs: 240_000, handoffAvailable: false,
+  leaseMs: 600_000,
+  ackDeadlineMs: 180_000,
 };
 
 /** An incident frozen at R4: a crash loop with nothing to restore. */
@@ -22,7 +24,7 @@ function frozenIncident(at: number): IncidentRecord {
   const world: World = {
     at, instance: 'main', health: { state: 'down', classification: 'crash-looping', reason: '5 exits within 10 min' },
     processAlive: false, config: { valid: true, detail: 'valid' }, configDiffersFromSnapshot: false, restoreSource: undefined,
-    peerDown: false, pausedUntil: undefined, actionsLastHour: 0,
+    rescueUsable: true, peerDown: false, pausedUntil: undefined, actionsLastHour: 0,
   };
   const { incident, effects } = stepIncident(undefined, world, settings);
   return applyStep(newRecord(incident!, '/x/openclaw.json'), incident!, effects, at, 'test').record;

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { acknowledge, resolveIncident, stepIncident } from '../../src/incidents/engine.js';
+import { grantLease, leaseHeld } from '../../src/incidents/ladder.js';
 import type { EngineEffect, EngineSettings, IncidentCore, World } from '../../src/incidents/types.js';
 
 const settings: EngineSettings = {
@@ -12,6 +13,8 @@ const settings: EngineSettings = {
   restoreAttempts: 1,
   restoreDeadlineMs: 240_000,
   handoffAvailable: false,
+  leaseMs: 600_000,
+  ackDeadlineMs: 180_000,
 };
 
 const T0 = Date.parse('2026-11-25T21:00:00Z');
@@ -26,6 +29,7 @@ function world(patch: Partial<World> & { state?: World['health']['state']; class
     config: { valid: true, detail: 'valid' },
     configDiffersFromSnapshot: false,
     restoreSource: 'snapshot',
+    rescueUsable: true,
     peerDown: false,
     pausedUntil: undefined,
     actionsLastHour: 0,
@@ -236,5 +240,65 @@ describe('escalation ladder', () => {
     const later = run([world({ at: T0 + 2_000, state: 'down', classification: 'crash-looping', processAlive: false })], acked.incident);
     assert.equal(later.incident?.rung, 'R4');
     assert.deepEqual(acts(later.effects), []);
+  });
+});
+
+describe('R3: the handoff to the rescue bot', () => {
+  const withHandoff: EngineSettings = { ...settings, handoffAvailable: true };
+  const crashLoop = (at: number, patch: Partial<World> = {}) =>
+    world({ at, state: 'down', classification: 'crash-looping', processAlive: false, configDiffersFromSnapshot: false, ...patch });
+  const steps = (worlds: World[], start?: IncidentCore) => {
+    let incident = start;
+    const effects: EngineEffect[] = [];
+    for (const w of worlds) {
+      const r = stepIncident(incident, w, withHandoff);
+      incident = r.incident;
+      effects.push(...r.effects);
+    }
+    return { incident, effects };
+  };
+
+  it('hands over when R2 cannot help and the rescue is usable, and fences the main for the lease', () => {
+    const { incident, effects } = steps([crashLoop(T0)]);
+    assert.deepEqual(acts(effects), ['R3:handoff']);
+    assert.deepEqual(alerts(effects), ['down', 'escalated']);
+    const leased = grantLease(incident!, T0 + 1_000, withHandoff);
+    assert.equal(leaseHeld(leased, T0 + 2_000), true);
+    assert.equal(leaseHeld(leased, T0 + 1_000 + 600_000), false);
+    const waiting = steps([crashLoop(T0 + 60_000)], leased);
+    assert.deepEqual(acts(waiting.effects), [], 'nothing more while the rescue holds the lease');
+    assert.equal(waiting.incident?.rung, 'R3');
+  });
+
+  it('pages the owner when the rescue does not acknowledge in time', () => {
+    const leased = grantLease(steps([crashLoop(T0)]).incident!, T0, withHandoff);
+    const late = steps([crashLoop(T0 + 180_000)], leased);
+    assert.equal(late.incident?.rung, 'R4');
+    assert.equal(late.incident?.frozen, true);
+    assert.ok(late.effects.some((e) => e.type === 'note' && /did not acknowledge within 180 s/.test(e.text)));
+  });
+
+  it('an ack from the rescue keeps the lease until it runs out, then pages', () => {
+    const leased = grantLease(steps([crashLoop(T0)]).incident!, T0, withHandoff);
+    const acked = acknowledge(leased, 'rescue-agent', T0 + 30_000).incident!;
+    assert.equal(acked.lease?.ackedAt, T0 + 30_000);
+    assert.equal(steps([crashLoop(T0 + 300_000)], acked).incident?.rung, 'R3');
+    const expired = steps([crashLoop(T0 + 600_000)], acked);
+    assert.equal(expired.incident?.rung, 'R4');
+    assert.ok(expired.effects.some((e) => e.type === 'note' && /lease of 10 min ran out/.test(e.text)));
+  });
+
+  it('a rescue that is down too, or a failed handoff, goes to R4', () => {
+    assert.equal(steps([crashLoop(T0, { rescueUsable: false })]).incident?.rung, 'R4');
+    const started = steps([crashLoop(T0)]).incident!;
+    const failed = steps([crashLoop(T0 + 1_000)], { ...started, handoffError: 'the rescue workspace /x is not writable' });
+    assert.equal(failed.incident?.rung, 'R4');
+  });
+
+  it('the main healthy again resolves the incident and ends the lease', () => {
+    const leased = grantLease(steps([crashLoop(T0)]).incident!, T0, withHandoff);
+    const back = steps([world({ at: T0 + 100_000 }), world({ at: T0 + 170_000 })], leased);
+    assert.equal(back.incident?.status, 'resolved');
+    assert.equal(leaseHeld(back.incident, T0 + 170_001), false);
   });
 });

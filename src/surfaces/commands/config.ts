@@ -5,17 +5,31 @@ import type { InstanceName } from '../../config/schema.js';
 import { UserError } from '../../core/errors.js';
 import { readTextIfExists } from '../../core/fs.js';
 import { connectPm2, isPm2DaemonRunning } from '../../actions/pm2.js';
+import { withRepairLock } from '../../actions/repair-lock.js';
 import { sha256 } from '../../guard/validate-config.js';
-import { withTimeline } from '../../incidents/record.js';
-import { findOpenIncident, updateIncident } from '../../incidents/store.js';
+import { auditIncident } from '../../incidents/audit.js';
 import { defaultFlavour, resolveGatewayRuntime } from '../../runtime/resolve.js';
 import { diffConfigs } from '../../snapshots/diff.js';
 import { restoreConfig } from '../../snapshots/restore.js';
 import { latestSnapshot, listSnapshots, readSnapshot, type Snapshot } from '../../snapshots/store.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
+import { configValidationReport, exitCodesHelp, renderConfigValidation, resolveTarget, validateTarget } from './repair.js';
 
 export function registerConfigCommands(program: Command): void {
-  const config = program.command('config').description("inspect and repair a Gateway's config: snapshots, diff, restore");
+  const config = program.command('config').description("inspect and repair a Gateway's config: validate, snapshots, diff, restore");
+
+  config
+    .command('validate [instance]')
+    .description("check the instance's config (main by default) as its Gateway will at the next start: JSON5 first, then the running Gateway's config.get or the Gateway's own CLI; secrets are never shown")
+    .option('--json', 'machine-readable output: { instance, configPath, valid, kind?, issues?, via, detail? }')
+    .addHelpText('after', exitCodesHelp({ ok: 'valid', failed: 'invalid, or it could not be checked (valid: "unknown", and the detail says why)', usage: 'unknown instance' }))
+    .action(async (name: string | undefined, options: { json?: boolean }) => {
+      const target = await resolveTarget(await loadCommandConfig(), instanceArg(name));
+      const report = configValidationReport(target, await validateTarget(target));
+      if (options.json) printJson(report);
+      else stdout(renderConfigValidation(report));
+      process.exitCode = report.valid === true ? 0 : 1;
+    });
 
   config
     .command('snapshots [instance]')
@@ -72,22 +86,30 @@ export function registerConfigCommands(program: Command): void {
     .option('--no-restart', 'only restore the file')
     .option('--by <name>', 'who restores (for the incident record)')
     .option('--json', 'machine-readable output')
+    .addHelpText('after', exitCodesHelp({
+      ok: 'restored (or the file already held that snapshot)',
+      failed: 'no snapshot to restore, a --id that is not one of the snapshots, or the restore failed',
+      usage: 'unknown instance',
+      busy: "busy: another repair (lifeguard's own, or another command) held the repair lock past repair.lockTimeoutMs",
+    }))
     .action(async (name: string | undefined, options: { id?: string; restart: boolean; by?: string; json?: boolean }) => {
       const instance = instanceArg(name);
       const settings = await loadCommandConfig();
-      const { configPath } = await configPathOf(settings, instance);
-      const snapshot = await pickSnapshot(settings, instance, options.id);
-      const at = Date.now();
-      const result = await restoreConfig({ configPath, content: snapshot.content, at });
-      const restarted = options.restart ? await restartThroughPm2(appNameOf(instance)) : 'not asked';
       const by = actor(options.by);
-      const open = await findOpenIncident(settings.home, instance);
-      if (open) {
-        const text = `config restored from snapshot ${snapshot.id} by ${by}${result.keptAs ? `; the replaced file is kept as ${result.keptAs}` : ''}; restart: ${restarted}`;
-        await updateIncident(settings.home, open.id, (r) => withTimeline(r, [{ at, kind: 'action', text }]));
-      }
+      // Under the repair lock: never while lifeguard's own restore, or another command, changes the Gateway.
+      const done = await withRepairLock(settings.home, { timeoutMs: settings.repair.lockTimeoutMs, who: by, what: `config restore ${instance}` }, async () => {
+        const { configPath } = await configPathOf(settings, instance);
+        const snapshot = await pickSnapshot(settings, instance, options.id);
+        const at = Date.now();
+        const result = await restoreConfig({ configPath, content: snapshot.content, at });
+        const restarted = options.restart ? await restartThroughPm2(appNameOf(instance)) : 'not asked';
+        const text = `lifeguard config restore ${instance} --id ${snapshot.id}${result.keptAs ? `; the replaced file is kept as ${result.keptAs}` : ''}; restart: ${restarted}`;
+        const incidentId = await auditIncident(settings.home, instance, by, text, at);
+        return { configPath, snapshot, result, restarted, incidentId };
+      });
+      const { configPath, snapshot, result, restarted, incidentId } = done;
       if (options.json) {
-        printJson({ instance, snapshot: snapshot.id, configPath, changed: result.changed, keptAs: result.keptAs ?? null, restart: restarted, incident: open?.id ?? null });
+        printJson({ instance, snapshot: snapshot.id, configPath, changed: result.changed, keptAs: result.keptAs ?? null, restart: restarted, incident: incidentId ?? null });
         return;
       }
       stdout(result.changed

@@ -75,5 +75,5 @@ async function operate(
     return;
   }
   if (!changed) stdout(`Incident ${id} was already ${record.status === 'resolved' ? 'resolved' : verb}; nothing changed.`);
-  else stdout(`Incident ${id} ${verb} by ${by}.${alerts.length ? ' The owner is told.' : ''}${record.status === 'open' && verb === 'acknowledged' ? ' Automation on this instance is allowed again.' : ''}`);
+  else stdout(`Incident ${id} ${verb} by ${by}.${alerts.length ? ' The owner is told.' : ''}${record.status === 'open' && verb === 'acknowledged' ? ' Reminders stop; lifeguard may restart the instance by itself again (the ladder does not climb further in this incident).' : ''}`);
 }
