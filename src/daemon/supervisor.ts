@@ -38,7 +38,8 @@ import { InstanceWatcher } from './instance-watcher.js';
 import { scheduleJobs } from './jobs.js';
 import { OperatorActionTracker } from './pm2-events.js';
 import { carryOutRepair } from './repair-actions.js';
-import { readStatus, writeStatus } from './status-store.js';
+import { readStatus, writeStatus, type DaemonStatus } from './status-store.js';
+import { startToolSurfaces } from './tool-surfaces.js';
 import { runDeepCheck, sendDigest } from './daily.js';
 
 const ERROR_TAIL_LINES = 40;
@@ -116,7 +117,10 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const dispatcher = new Dispatcher({
     outbox, providers, settings: config.alerts, log, env, now: Date.now,
     rescueGateway: () => gatewayAccessOf(instances.rescue, homes),
-    onUpdate: (delivery) => void desk?.recordDelivery(delivery),
+    onUpdate: (delivery) => {
+      if (delivery.attempts > 0) surfaces.metrics.countDelivery(delivery.provider, delivery.status === 'pending' ? 'retried' : delivery.status);
+      void desk?.recordDelivery(delivery);
+    },
   });
 
   let pauses: Pauses = await readPauses(config.home);
@@ -128,7 +132,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     pauses = await readPauses(config.home);
   };
 
-  const saveStatus = () => writeStatus(config.home, {
+  const currentStatus = (): DaemonStatus => ({
     pid: process.pid, startedAt, updatedAt: Date.now(),
     instances: watchers.map((w) => {
       const incident = desk?.current(w.instance.name);
@@ -141,6 +145,9 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       };
     }),
   });
+  const saveStatus = () => writeStatus(config.home, currentStatus());
+  const surfaces = await startToolSurfaces({ config, log, pm2, host, currentStatus, alert: (alert) => dispatcher.enqueue(alert) });
+  const { metrics } = surfaces;
 
   // Routine probe results are written every few seconds; a state change within a moment.
   let statusTimer: NodeJS.Timeout | undefined;
@@ -175,7 +182,11 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     sessions.push(session);
     const execute = async (effect: DetectorEffect) => {
       if (effect.type === 'stop') operatorActions.expectStop(instances[name].appName);
-      if (effect.type === 'restart') desk?.countAction(Date.now());
+      if (effect.type === 'restart') {
+        desk?.countAction(Date.now());
+        metrics.countRestart(name);
+      }
+      if (effect.type === 'transition') metrics.setState(name, effect.to);
       await executeEffect(effect, { name, appName: instances[name].appName, pm2, log, journal, secrets });
       if (effect.type === 'transition') {
         void desk?.note(name, 'state', `${effect.from} → ${effect.to}: ${redactText(effect.reason, secrets())}`);
@@ -201,6 +212,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       probe: async () => {
         await refreshToken();
         const result = await runProbeCycle(instances[name], session, config.probes.timeoutMs);
+        metrics.observeProbe(name, result.latencyMs / 1000, result.live);
         // Failed probes belong in the incident's story; the same failure over and over only once.
         const note = result.live ? '' : result.detail;
         if (note && note !== lastProbeNote.get(name)) void desk?.note(name, 'probe', `probe failed: ${note}`);
@@ -329,6 +341,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     instance: () => instances.main, homes, settings: config.guard, log,
     onVerdict: (view) => {
       // The first verdict arrives while the guard starts; the steps below run once it exists.
+      metrics.setConfigValid('main', view.valid);
       if (!guardStarted) return;
       void desk?.note('main', 'guard', `config ${view.valid === true ? 'valid' : view.valid === false ? 'INVALID' : 'not checked'}: ${view.detail}`);
       void desk?.observe('main');
@@ -340,6 +353,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   guardStarted = true;
 
   const onLog = (event: Pm2LogEvent) => {
+    surfaces.noteBus();
     if (!watcherFor(event.process.name)) return;
     const lines = tails.get(event.process.name) ?? [];
     for (const line of event.data.split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
@@ -348,6 +362,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     tails.set(event.process.name, lines.slice(-ERROR_TAIL_LINES));
   };
   const onProcess = (event: Pm2ProcessEvent) => {
+    surfaces.noteBus();
     const watcher = watcherFor(event.process.name);
     if (!watcher) return;
     const name = watcher.instance.name;
@@ -412,11 +427,18 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   };
 
   let ticks = 0;
+  const countedIncidents = new Map<string, string | undefined>(INSTANCE_NAMES.map((name) => [name, desk?.current(name)?.id]));
   const tick = async () => {
     ticks += 1;
     await refreshPauses();
     await updateHolds();
-    for (const name of INSTANCE_NAMES) await desk?.observe(name);
+    for (const name of INSTANCE_NAMES) {
+      await desk?.observe(name);
+      const open = desk?.current(name);
+      if (open && open.id !== countedIncidents.get(name)) metrics.countIncident(name);
+      countedIncidents.set(name, open?.id);
+      metrics.setIncidentOpen(name, open !== undefined);
+    }
     await snapshotIfGood(`healthy for ${formatDuration(config.snapshots.healthyForMs)} on a valid config`, config.snapshots.healthyForMs);
     if (ticks % OUTBOX_PRUNE_TICKS === 0) await outbox.prune(OUTBOX_KEEP_MS, Date.now());
     // Alerts a CLI command queued (a resolve) go out from here.
@@ -450,6 +472,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     jobs.stop();
     guard.stop();
     dispatcher.close();
+    void surfaces.stop();
     for (const watcher of watchers) watcher.stop();
     for (const session of sessions) session.close();
     void saveStatus().finally(() => process.exit(0));

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -35,8 +36,10 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
   const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number], index: number) => boolean, timeoutMs: number) =>
     pollUntil(what, () => receiver.events().find(accept), { timeoutMs, intervalMs: 100, describeLast: () => `${JSON.stringify(receiver.events().map((e) => [e.event, e.incidentId]))}\n${run.diagnostics()}` });
 
+  let httpPort = 0;
   before(async () => {
     receiver = await Receiver.start();
+    httpPort = await freePort();
     run = await LifeguardRun.create({
       flavour: 'openclaw',
       config: [
@@ -44,6 +47,7 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
         '  alerts: { resolveAfterMs: 5000, retryMaxDelayMs: 2000 },',
         '  snapshots: { healthyForMs: 3000 },',
         '  guard: { intervalMs: 5000 },',
+        `  http: { port: ${httpPort} },`,
       ].join('\n'),
     });
     const provisioned = await provisionRuntime('openclaw', run.dir);
@@ -68,6 +72,20 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
     assert.equal(snapshots[0]!.matchesCurrent, true);
     assert.equal((await main()).config?.valid, true);
     ready = true;
+  });
+
+  it('serves /healthz, /status and /metrics on loopback for tools', async () => {
+    requireReady();
+    const base = `http://127.0.0.1:${httpPort}`;
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+    const status = (await (await fetch(`${base}/status`)).json()) as StatusView;
+    assert.equal(instanceOf(status, 'main').state, 'healthy');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /lifeguard_instance_state\{instance="main",state="healthy"\} 1/);
+    assert.match(metrics, /lifeguard_probe_latency_seconds_count\{instance="main",ok="true"\} [1-9]/);
+    assert.equal((await fetch(`${base}/status`, { method: 'POST' })).status, 405);
+    assert.equal((await fetch(`${base}/nope`)).status, 404);
   });
 
   it('a crash is one incident: `down`, then `resolved` once it has stayed healthy', { timeout: 5 * 60_000 }, async () => {
@@ -146,6 +164,17 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
     assert.deepEqual(eventsOf(configIncident), ['config-invalid', 'down', 'escalated', 'resolved']);
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 function mainConfigPath(run: LifeguardRun): string {
   return join(run.home, '.openclaw', 'openclaw.json');

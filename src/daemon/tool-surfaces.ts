@@ -1,0 +1,101 @@
+import type { Logger } from 'pino';
+import type { AppStatus, Pm2Client } from '../actions/pm2.js';
+import type { LifeguardConfig } from '../config/load.js';
+import { INSTANCE_NAMES } from '../config/schema.js';
+import { appNameOf } from '../config/instance.js';
+import type { Alert } from '../notify/types.js';
+import { startStatusServer, type StatusServer } from '../surfaces/http.js';
+import { createMetrics, type LifeguardMetrics } from '../surfaces/metrics.js';
+import { buildStatusView } from '../surfaces/status-view.js';
+import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { Pm2Watch, type Pm2Transition } from './pm2-watch.js';
+import type { DaemonStatus } from './status-store.js';
+
+export interface ToolSurfacesDeps {
+  readonly config: LifeguardConfig;
+  readonly log: Logger;
+  readonly pm2: Pm2Client;
+  readonly host: string;
+  /** What the supervisor knows now (the document it writes to status.json). */
+  readonly currentStatus: () => DaemonStatus;
+  readonly alert: (alert: Alert) => Promise<unknown>;
+}
+
+export interface ToolSurfaces {
+  readonly metrics: LifeguardMetrics;
+  /** PM2's bus spoke: the daemon is alive. */
+  noteBus(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * What lifeguard offers other tools and watches about itself: Prometheus metrics, the loopback status
+ * endpoint, the dead man's switch, and the loss of the PM2 daemon (alerted through the providers,
+ * none of which needs PM2).
+ */
+export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSurfaces> {
+  const { config, log, pm2 } = deps;
+  const metrics = createMetrics();
+  let heartbeat: Heartbeat | undefined;
+  const onPm2Change = (transition: Pm2Transition) => {
+    const lost = transition.to === 'lost';
+    metrics.setPm2Reachable(!lost);
+    log[lost ? 'error' : 'info']({ reason: transition.reason }, lost ? 'PM2 daemon lost' : 'PM2 daemon reachable again');
+    void deps.alert(pm2Alert(lost, transition, deps.host)).catch((error: unknown) => log.error({ err: error }, 'cannot queue the PM2 alert'));
+    void heartbeat?.pingNow();
+  };
+  const pm2Watch = new Pm2Watch({ check: () => pm2.list(), onChange: onPm2Change, log });
+  pm2Watch.start();
+  metrics.setPm2Reachable(true);
+
+  const health = () => (pm2Watch.reachable
+    ? { ok: true, detail: 'supervising; PM2 reachable' }
+    : { ok: false, detail: pm2Watch.state.lastFailure ?? 'PM2 daemon not reachable' });
+  if (config.heartbeat.url) {
+    heartbeat = startHeartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, verdict: health, log });
+  }
+
+  let server: StatusServer | undefined;
+  if (config.http.port !== undefined) {
+    server = await startStatusServer({
+      host: config.http.host,
+      port: config.http.port,
+      log,
+      health,
+      metrics: async () => ({ body: await metrics.render(), contentType: metrics.contentType }),
+      status: async () => {
+        const apps: AppStatus[] | undefined = pm2Watch.reachable ? await pm2.list().catch(() => undefined) : undefined;
+        return buildStatusView(deps.currentStatus(), apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
+      },
+    });
+    log.info({ url: `http://${config.http.host}:${server.port}/status` }, 'status endpoint listening');
+  }
+
+  return {
+    metrics,
+    noteBus: () => pm2Watch.noteBusActivity(),
+    stop: async () => {
+      pm2Watch.stop();
+      heartbeat?.stop();
+      await server?.close();
+    },
+  };
+}
+
+function pm2Alert(lost: boolean, transition: Pm2Transition, host: string): Alert {
+  const since = new Date(transition.at).toISOString();
+  return {
+    event: lost ? 'down' : 'recovered',
+    incidentId: null,
+    instance: 'pm2',
+    severity: 'critical',
+    summary: lost
+      ? `The PM2 daemon on ${host} is lost: ${transition.reason}. lifeguard cannot restart the Gateways until it is back.`
+      : `The PM2 daemon on ${host} answers again: ${transition.reason}`,
+    details: { host, since },
+    commands: lost ? ['npx pm2 ping', 'npx pm2 resurrect', 'lifeguard up'] : ['lifeguard status'],
+    at: since,
+    idempotencyKey: `pm2-${lost ? 'lost' : 'back'}-${transition.at}`,
+    host,
+  };
+}
