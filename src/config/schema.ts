@@ -165,6 +165,16 @@ export const configSchema = z
         intervalMs: duration(10_000, 3_600_000).default(60_000),
       })
       .prefault({}),
+    /** `/lifeguard` chat commands in the rescue bot. */
+    chat: z
+      .strictObject({
+        /**
+         * Sender ids allowed to change things (ack, restore, restart, resolve, pause, resume) where the
+         * Gateway cannot tell the owner itself (Clawdbot 2026.1.x), e.g. "telegram:123456789".
+         */
+        ownerIds: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
   .prefault({});
