@@ -63,6 +63,7 @@ export class IncidentDesk {
       if (!open) continue;
       this.openIds.set(instance, open.id);
       this.cores.set(instance, open);
+      await updateIncident(this.deps.home, open.id, (r) => withTimeline(r, [{ at: now, kind: 'note', text: `lifeguard restarted; it resumes this incident at ${r.rung}` }]));
       if (open.actions.some((a) => a.status === 'started')) {
         await updateIncident(this.deps.home, open.id, (r) => finishAction(r, 'interrupted', 'lifeguard restarted during the action; it is not repeated', now));
       }

@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { formatDuration } from '../surfaces/status-view.js';
+import { formatDuration } from '../core/duration.js';
 
 export type Pm2Reachability = 'reachable' | 'lost';
 

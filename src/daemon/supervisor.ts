@@ -10,6 +10,8 @@ import { loadGatewayEnv } from '../config/gateway-env.js';
 import { resolveInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
 import { createLogger, redactText } from '../core/log.js';
+import { errorMessage } from '../core/errors.js';
+import { withRepairLock } from '../actions/repair-lock.js';
 import { killTree } from '../actions/kill-tree.js';
 import { connectPm2, type Pm2Client, type Pm2ExitDetail, type Pm2LogEvent, type Pm2ProcessEvent } from '../actions/pm2.js';
 import { resumeSnapshot } from '../detector/machine.js';
@@ -30,7 +32,7 @@ import { archiveBrief, handOff } from '../handoff/handoff.js';
 import { installSkill } from '../handoff/skill.js';
 import { leaseHeld } from '../incidents/ladder.js';
 import { createJournal } from '../surfaces/journal.js';
-import { formatDuration } from '../surfaces/status-view.js';
+import { formatDuration } from '../core/duration.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { startConfigGuard } from './config-guard.js';
 import { IncidentDesk } from './incident-desk.js';
@@ -268,9 +270,10 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         });
       }
       const source = (await world(name)).restoreSource;
-      const outcome = await carryOutRepair(action, instance, source, {
-        home: config.home, pm2, operatorActions, log, now: Date.now, recoverWithGateway: () => guard.recover(),
-      });
+      // The same lock as the repair commands: lifeguard and the rescue (or a person) never repair at once.
+      const outcome = await withRepairLock(config.home, { timeoutMs: config.repair.lockTimeoutMs, who: 'lifeguard', what: `${action} of ${name} (${record.rung})`, expectedMs: 60_000 }, () =>
+        carryOutRepair(action, instance, source, { home: config.home, pm2, operatorActions, log, now: Date.now, recoverWithGateway: () => guard.recover() }),
+      ).catch((error: unknown) => ({ ok: false, detail: errorMessage(error) }));
       // The next steps must judge the restored file, not the verdict on the one it replaced.
       if (action === 'restore') await guard.check();
       return outcome;

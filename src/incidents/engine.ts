@@ -1,4 +1,5 @@
 import { severityRank, type AlertEventName, type Severity } from '../notify/types.js';
+import { formatDuration } from '../core/duration.js';
 import { climb, grantLease, RUNG_NAMES } from './ladder.js';
 import { RUNGS, type EngineEffect, type EngineResult, type EngineSettings, type IncidentCore, type Problem, type World } from './types.js';
 
@@ -49,8 +50,7 @@ export function stepIncident(open: IncidentCore | undefined, world: World, setti
       out.note('healthy again');
     }
     if (world.at - out.core.recoveredAt! >= settings.resolveAfterMs) {
-      const minutes = Math.max(1, Math.round((world.at - open.openedAt) / 60_000));
-      out.resolve(`${world.instance} Gateway is healthy again; the incident lasted about ${minutes} min`);
+      out.resolve(`${world.instance} Gateway is healthy again; the incident lasted ${formatDuration(world.at - open.openedAt)}`);
       return out.result();
     }
   }

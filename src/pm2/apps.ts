@@ -122,6 +122,9 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
       LIFEGUARD_MAIN_STATE_DIR: main.stateDir,
       LIFEGUARD_MAIN_PORT: String(main.port),
       LIFEGUARD_CLI: lifeguardCli,
+      // The repair commands the rescue agent runs must find the same config and the same PM2 as the supervisor.
+      ...(ctx.configSource ? { LIFEGUARD_CONFIG: ctx.configSource } : {}),
+      PM2_HOME: ctx.pm2Home,
     }),
     {
       name: LIFEGUARD_APP,

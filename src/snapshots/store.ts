@@ -130,10 +130,10 @@ export async function latestSnapshot(home: string, instance: InstanceName): Prom
 export async function readSnapshot(home: string, instance: InstanceName, id: string): Promise<Snapshot> {
   const snapshots = await listSnapshots(home, instance);
   if (!SNAPSHOT_ID_PATTERN.test(id)) {
-    throw new UserError(`${JSON.stringify(id)} is not a snapshot id (they look like 20261125T210347Z-3f2a9c1b).\n${available(instance, snapshots)}`);
+    throw new UserError(`${JSON.stringify(id)} is not a snapshot id (they look like 20261125T210347Z-3f2a9c1b).\n${available(instance, snapshots)}`, 2);
   }
   const meta = snapshots.find((snapshot) => snapshot.id === id);
-  if (!meta) throw new UserError(`${instance} has no snapshot ${id}.\n${available(instance, snapshots)}`);
+  if (!meta) throw new UserError(`${instance} has no snapshot ${id}.\n${available(instance, snapshots)}`, 2);
   return readVerified(home, instance, meta);
 }
 

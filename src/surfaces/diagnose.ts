@@ -1,7 +1,7 @@
 import type { ConfigVerdict } from '../guard/validate-config.js';
 import type { TimelineEntry } from '../incidents/record.js';
 import type { JournalEntry } from './journal.js';
-import { formatDuration } from './status-view.js';
+import { formatDuration } from '../core/duration.js';
 
 /** What `lifeguard diagnose` concludes about one Gateway. */
 export const VERDICTS = ['healthy', 'degraded', 'down', 'config-invalid', 'port-conflict', 'not-running', 'unknown'] as const;
@@ -177,26 +177,29 @@ export function describeConfigVerdict(verdict: ConfigVerdict): { valid: boolean 
 
 const JOURNAL_EXIT = /exited with code (-?\d+)|killed by (SIG[A-Z0-9]+)|exited \(killed by a signal\)/;
 const TIMELINE_EXIT = /^exit of pid \S+: (?:code (-?\d+|\?)|signal (SIG[A-Z0-9]+))/;
-/** A journal line and an incident note this close together describe the same exit. */
-const SAME_EXIT_MS = 5_000;
+/**
+ * Two records this close together with the same code describe one exit: the journal line and the incident
+ * note of it, or PM2's two `exit` events of a requested stop. A crash loop's exits are further apart (PM2
+ * waits at least a second before each restart).
+ */
+const SAME_EXIT_MS = 1_500;
 
 export function recentExits(journal: readonly JournalEntry[], timeline: readonly TimelineEntry[], instance: string, limit = 5): ExitFact[] {
-  const fromJournal: ExitFact[] = [];
+  const exits: ExitFact[] = [];
   for (const entry of journal) {
     const match = entry.instance === instance && entry.to === 'down' ? JOURNAL_EXIT.exec(entry.reason) : null;
     const at = Date.parse(entry.ts);
     if (!match || Number.isNaN(at)) continue;
-    fromJournal.push({ at, code: match[1] === undefined ? null : Number(match[1]), signal: match[2] ?? null, reason: `${entry.classification ? `[${entry.classification}] ` : ''}${entry.reason}` });
+    exits.push({ at, code: match[1] === undefined ? null : Number(match[1]), signal: match[2] ?? null, reason: `${entry.classification ? `[${entry.classification}] ` : ''}${entry.reason}` });
   }
-  const fromTimeline: ExitFact[] = [];
   for (const entry of timeline) {
     const match = entry.kind === 'pm2' ? TIMELINE_EXIT.exec(entry.text) : null;
     if (!match) continue;
     const code = match[1] === undefined || match[1] === '?' ? null : Number(match[1]);
     const fact = { at: entry.at, code, signal: match[2] ?? null, reason: entry.text };
-    if (!fromJournal.some((j) => Math.abs(j.at - fact.at) <= SAME_EXIT_MS && j.code === fact.code && j.signal === fact.signal)) fromTimeline.push(fact);
+    if (!exits.some((e) => Math.abs(e.at - fact.at) <= SAME_EXIT_MS && e.code === fact.code && e.signal === fact.signal)) exits.push(fact);
   }
-  return [...fromJournal, ...fromTimeline].sort((a, b) => b.at - a.at).slice(0, limit);
+  return exits.sort((a, b) => b.at - a.at).slice(0, limit);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { RUNG_NAMES } from '../incidents/ladder.js';
 import type { IncidentRecord } from '../incidents/record.js';
-import { formatDuration } from './status-view.js';
+import { formatDuration } from '../core/duration.js';
 
 const time = (at: number) => new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 

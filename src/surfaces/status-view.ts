@@ -1,3 +1,4 @@
+import { formatDuration } from '../core/duration.js';
 import type { AppStatus } from '../actions/pm2.js';
 import type { DaemonStatus, InstanceStatus } from '../daemon/status-store.js';
 
@@ -78,14 +79,6 @@ export function buildStatusView(
   };
 }
 
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${s % 60 ? ` ${s % 60}s` : ''}`;
-  const h = Math.floor(m / 60);
-  return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
-}
 
 export function renderStatus(view: StatusView): string {
   const lines: string[] = [];

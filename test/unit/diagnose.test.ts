@@ -179,6 +179,8 @@ describe('recent exits', () => {
   const timeline: TimelineEntry[] = [
     { at: t('2026-11-25T21:00:00.000Z'), kind: 'pm2', text: 'exit of pid 4: signal SIGKILL' },
     { at: t('2026-11-25T21:08:00.000Z'), kind: 'pm2', text: 'exit of pid 5: code 0 (requested)' },
+    // PM2 sends a requested stop's `exit` twice.
+    { at: t('2026-11-25T21:08:00.030Z'), kind: 'pm2', text: 'exit of pid ?: code 0 (requested)' },
     { at: t('2026-11-25T21:08:01.000Z'), kind: 'pm2', text: 'online, pid 6 (requested start)' },
   ];
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,6 +218,9 @@ describe('repair commands without a running Gateway or PM2 (built CLI)', () => {
     assert.equal(forced.status, 5, forced.stderr);
     assert.match(forced.stderr, /PM2 is not reachable: no PM2 daemon runs for .*\nFix: start everything with: lifeguard up/);
     assert.equal(existsSync(join(env.PM2_HOME!, 'pm2.pid')), false);
+    const incidents = join(env.LIFEGUARD_HOME!, 'incidents');
+    const stored = JSON.parse(readFileSync(join(incidents, readdirSync(incidents)[0]!), 'utf8')) as IncidentRecord;
+    assert.match(stored.timeline.at(-1)?.text ?? '', /^tester \(cli\): lifeguard restart main --force: failed: PM2 is not reachable/);
     writeFileSync(configPath, goodConfig);
   });
 

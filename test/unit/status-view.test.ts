@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialSnapshot } from '../../src/detector/machine.js';
 import type { DaemonStatus } from '../../src/daemon/status-store.js';
-import { buildStatusView, formatDuration, renderStatus } from '../../src/surfaces/status-view.js';
+import { buildStatusView, renderStatus } from '../../src/surfaces/status-view.js';
+import { formatDuration } from '../../src/core/duration.js';
 
 const settings = { failureThreshold: 3, successThreshold: 2, startupGraceMs: 60_000, crashLoopExits: 5, crashLoopWindowMs: 600_000, maxRestartsPerHour: 4 };
 const specs = [{ name: 'main', appName: 'gateway-main', port: 18789 }, { name: 'rescue', appName: 'gateway-rescue', port: 19789 }];

@@ -443,9 +443,15 @@ export function registerRepairCommands(program: Command): void {
       const settings = await loadCommandConfig();
       const who = actor(options.by);
       const askedAt = Date.now();
+      const audit = (text: string) => auditIncident(settings.home, instance, who, `lifeguard restart ${instance}${options.force ? ' --force' : ''}: ${text}`);
       const report = await withRepairLock(settings.home, { timeoutMs: settings.repair.lockTimeoutMs, who, what: `restart ${instance}`, expectedMs: timeoutMs + 60_000 }, async () =>
-        restartInstance(await resolveTarget(settings, instance), { force: options.force === true, wait: options.wait, timeoutMs, askedAt }));
-      await auditIncident(settings.home, instance, who, `lifeguard restart ${instance}${options.force ? ' --force' : ''}: ${report.detail}`);
+        restartInstance(await resolveTarget(settings, instance), { force: options.force === true, wait: options.wait, timeoutMs, askedAt }))
+        .catch(async (error: unknown) => {
+          // A restart that got as far as trying belongs in the incident's story; one that never got the lock did nothing.
+          if (error instanceof UserError && error.exitCode !== EXIT.busy) await audit(`failed: ${error.message.split('\n')[0]}`);
+          throw error;
+        });
+      await audit(report.detail);
       if (options.json) printJson(report);
       else stdout(renderRestart(report));
       process.exitCode = report.state === 'refused' ? EXIT.refused : report.healthy === false ? EXIT.failed : EXIT.ok;

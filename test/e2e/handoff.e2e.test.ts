@@ -1,0 +1,110 @@
+/**
+ * End-to-end R3 against the real OpenClaw Gateways under a real PM2: with no last-known-good to restore,
+ * a crash on a broken config is handed to the rescue bot (brief in its workspace, lease, the main fenced),
+ * and the "rescue" (this test, running the commands the brief lists) repairs it and closes the incident.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, runCommand, runtimePaths } from '../helpers/harness.js';
+import { Receiver } from '../helpers/receiver.js';
+import type { IncidentRecord } from '../../src/incidents/record.js';
+
+describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60_000 }, () => {
+  let run: LifeguardRun;
+  let receiver: Receiver;
+  let rescueWorkspace = '';
+  let rescueEnv: Record<string, string> = {};
+  let ready = false;
+  const mainConfig = () => join(run.home, '.openclaw', 'openclaw.json');
+  const main = async () => instanceOf(await run.status(), 'main');
+  const incident = async (id: string) => JSON.parse((await run.cli(['incident', 'show', id, '--json'])).stdout) as IncidentRecord;
+  const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number]) => boolean, timeoutMs: number) =>
+    pollUntil(what, () => receiver.events().find(accept), { timeoutMs, intervalMs: 200, describeLast: () => `${JSON.stringify(receiver.events().map((e) => [e.event, e.incidentId]))}\n${run.diagnostics()}` });
+
+  before(async () => {
+    receiver = await Receiver.start();
+    run = await LifeguardRun.create({
+      flavour: 'openclaw',
+      config: [
+        `  notify: [{ type: 'webhook', name: 'hook', url: '${receiver.url('/hook')}' }],`,
+        '  alerts: { resolveAfterMs: 5000, retryMaxDelayMs: 2000 },',
+        // No last-known-good: R2 has nothing to restore, so the ladder goes on to the rescue.
+        "  snapshots: { healthyForMs: 86400000, schedule: '' },",
+        '  handoff: { ackDeadlineMs: 120000 },',
+      ].join('\n'),
+    });
+    const provisioned = await provisionRuntime('openclaw', run.dir);
+    assert.equal(provisioned.code, 0, describeResult(provisioned));
+  });
+
+  after(async () => {
+    await run?.teardown();
+    run?.remove();
+    await receiver?.down();
+  });
+
+  it('comes up with the lifeguard skill in the rescue workspace, valid for the rescue Gateway', { timeout: 6 * 60_000 }, async () => {
+    const up = await run.cli(['up'], 120_000);
+    assert.equal(up.code, 0, describeResult(up));
+    await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', 180_000);
+    const layout = JSON.parse((await run.cli(['check', '--json'])).stdout) as { instances: Array<{ name: string; workspace: string; configPath: string; stateDir: string }> };
+    const rescue = layout.instances.find((i) => i.name === 'rescue')!;
+    rescueWorkspace = rescue.workspace;
+    assert.ok(existsSync(join(rescueWorkspace, 'skills', 'lifeguard', 'SKILL.md')));
+    const apps = await run.pm2List();
+    rescueEnv = Object.fromEntries(Object.entries(apps.find((a) => a.name === 'gateway-rescue')!.pm2_env.env ?? {}).map(([k, v]) => [k, String(v)]));
+    const paths = runtimePaths('openclaw');
+    const info = await runCommand(paths.node, [paths.entry, 'skills', 'info', 'lifeguard'], { env: { ...rescueEnv, NO_COLOR: '1' }, cwd: rescue.stateDir, timeoutMs: 120_000 });
+    assert.equal(info.code, 0, describeResult(info));
+    assert.match(info.stdout, /lifeguard/);
+    assert.doesNotMatch(info.stdout, /Missing requirements/, describeResult(info));
+    ready = true;
+  });
+
+  let id = '';
+  it('a crash on a broken config with nothing to restore is handed to the rescue: brief written, lease granted, main fenced', { timeout: 5 * 60_000 }, async () => {
+    assert.ok(ready);
+    const good = readFileSync(mainConfig(), 'utf8');
+    writeFileSync(`${run.dir}/good.json`, good);
+    writeFileSync(mainConfig(), `${good.trimEnd().slice(0, -1)}, "oops": }\n`);
+    await waitForEvent('config-invalid', (e) => e.event === 'config-invalid', 30_000);
+    process.kill((await main()).pid!, 'SIGKILL');
+    const escalated = await waitForEvent('the handoff', (e) => e.event === 'escalated', 120_000);
+    id = escalated.incidentId!;
+    assert.match(String(escalated.body.summary), /rescue bot/);
+    const brief = join(rescueWorkspace, 'LIFEGUARD_INCIDENT.md');
+    await pollUntil('the brief', () => existsSync(brief) && existsSync(join(rescueWorkspace, 'LIFEGUARD_INCIDENT.json')), { timeoutMs: 60_000 });
+    assert.equal(statSync(brief).mode & 0o777, 0o600);
+    const text = readFileSync(brief, 'utf8');
+    assert.ok(text.includes(mainConfig()), 'the brief names the main config path');
+    assert.match(text, new RegExp(`incident ack ${id}`));
+    const token = (JSON.parse(good) as { gateway: { auth: { token: string } } }).gateway.auth.token;
+    assert.ok(!text.includes(token), 'no secret in the brief');
+    const record = await pollUntil('the lease', async () => { const r = await incident(id); return r.lease ? r : undefined; }, { timeoutMs: 30_000 });
+    assert.equal(record.rung, 'R3');
+    const notes = record.timeline.map((e) => e.text);
+    assert.ok(notes.some((t) => t.startsWith('R2 → R3')), notes.join('\n'));
+    await pollUntil('the main fenced while the rescue holds it', async () => /rescue bot holds it/.test((await main()).automationHeld ?? ''), { timeoutMs: 15_000 });
+  });
+
+  it('the rescue acknowledges, repairs and restarts the main; the incident resolves and the brief is archived', { timeout: 5 * 60_000 }, async () => {
+    assert.ok(id);
+    const ack = await run.cli(['incident', 'ack', id, '--by', 'rescue-agent', '--json']);
+    assert.equal(ack.code, 0, describeResult(ack));
+    assert.ok((await incident(id)).lease?.ackedAt);
+    writeFileSync(mainConfig(), readFileSync(`${run.dir}/good.json`, 'utf8'));
+    await sleep(1_000);
+    const restart = await run.cli(['restart', 'main', '--by', 'rescue-agent', '--json'], 240_000);
+    assert.equal(restart.code, 0, describeResult(restart));
+    await waitForEvent('resolved', (e) => e.event === 'resolved' && e.incidentId === id, 120_000);
+    const archived = join(rescueWorkspace, 'lifeguard-archive', `${id}.md`);
+    await pollUntil('the archived brief', () => existsSync(archived), { timeoutMs: 30_000 });
+    assert.equal(existsSync(join(rescueWorkspace, 'LIFEGUARD_INCIDENT.md')), false);
+    const record = await incident(id);
+    assert.ok(record.timeline.some((e) => e.kind === 'audit' && e.text.startsWith('rescue-agent')), 'the rescue\'s commands are audited');
+    assert.deepEqual(record.actions.map((a) => a.action), ['handoff'], 'lifeguard took no action on the main while the rescue held it');
+  });
+});
