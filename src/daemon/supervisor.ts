@@ -1,11 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import JSON5 from 'json5';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { loadConfig, type LifeguardConfig } from '../config/load.js';
-import { extractFacts, readGatewayConfig } from '../config/gateway-config.js';
+import { readGatewayConfig } from '../config/gateway-config.js';
 import { loadGatewayEnv } from '../config/gateway-env.js';
 import { resolveInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
@@ -26,6 +25,7 @@ import { runProbeCycle } from '../probes/cycle.js';
 import { GatewaySession } from '../probes/gateway-ws.js';
 import { resolveGatewayRuntime } from '../runtime/resolve.js';
 import { latestSnapshot } from '../snapshots/store.js';
+import { factsFromNewestSnapshot } from '../snapshots/facts.js';
 import { diffConfigs } from '../snapshots/diff.js';
 import { readTextIfExists } from '../core/fs.js';
 import { archiveBrief, handOff } from '../handoff/handoff.js';
@@ -94,9 +94,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   // A config with a syntax error must not stop the supervisor: the Gateway still runs on the one it loaded.
   let instances = await resolveInstances(config, runtime.flavour, async (name, error) => {
     log.warn({ instance: name, error }, 'Gateway config unreadable; using the facts of its newest snapshot');
-    const snapshot = await latestSnapshot(config.home, name).catch(() => undefined);
-    const parsed = snapshot ? parseConfigObject(snapshot.content) : undefined;
-    return parsed ? extractFacts(parsed, {}) : { exists: true, pinnedEndpoints: [] };
+    return factsFromNewestSnapshot(config, runtime.flavour, name);
   });
   const pm2 = await connectPm2();
   const journal = createJournal(config.home);
@@ -482,15 +480,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-function parseConfigObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON5.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 interface EffectContext {

@@ -1,4 +1,4 @@
-import type { ConfigVerdict } from '../guard/validate-config.js';
+import { summarizeVerdict, type ConfigVerdict } from '../guard/validate-config.js';
 import type { TimelineEntry } from '../incidents/record.js';
 import type { JournalEntry } from './journal.js';
 import { formatDuration } from '../core/duration.js';
@@ -166,10 +166,7 @@ function describeExitFact(e: ExitFact): string {
 
 /** One line for a config verdict, as the supervisor's status shows it. */
 export function describeConfigVerdict(verdict: ConfigVerdict): { valid: boolean | 'unknown'; detail: string; issues: readonly string[] } {
-  if (verdict.valid === true) return { valid: true, detail: `valid (checked by ${verdict.via})`, issues: [] };
-  if (verdict.valid === 'unknown') return { valid: 'unknown', detail: verdict.detail, issues: [] };
-  const more = verdict.issues.length > 1 ? ` (+${verdict.issues.length - 1} more)` : '';
-  return { valid: false, detail: `${verdict.kind}: ${verdict.issues[0] ?? 'rejected'}${more}`, issues: verdict.issues };
+  return { ...summarizeVerdict(verdict), issues: verdict.valid === false ? verdict.issues : [] };
 }
 
 // ---------------------------------------------------------------------------------------------------

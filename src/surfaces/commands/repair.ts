@@ -1,15 +1,12 @@
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import JSON5 from 'json5';
 import { connectPm2, isPm2DaemonRunning, pm2Home, type AppStatus, type Pm2Client } from '../../actions/pm2.js';
 import { withRepairLock } from '../../actions/repair-lock.js';
-import { extractFacts, type GatewayConfigFacts } from '../../config/gateway-config.js';
-import { loadGatewayEnv } from '../../config/gateway-env.js';
-import { plannedPaths, type ResolvedInstance } from '../../config/instance.js';
+import type { ResolvedInstance } from '../../config/instance.js';
 import type { LifeguardConfig } from '../../config/load.js';
 import { resolveInstances } from '../../config/resolve-instances.js';
-import type { Flavour, InstanceName } from '../../config/schema.js';
+import type { InstanceName } from '../../config/schema.js';
 import { UserError, errorMessage } from '../../core/errors.js';
 import { redactText } from '../../core/log.js';
 import { probeConfigValidity, readConfigFile, secretsFor, type ConfigVerdict } from '../../guard/validate-config.js';
@@ -21,7 +18,8 @@ import { gatewayEnvOf, logFilesOf } from '../../pm2/apps.js';
 import { GatewaySession } from '../../probes/gateway-ws.js';
 import { runProbeCycle, type ProbeCycleResult } from '../../probes/cycle.js';
 import { defaultFlavour, resolveGatewayRuntime, type GatewayRuntime } from '../../runtime/resolve.js';
-import { latestSnapshot, listSnapshots } from '../../snapshots/store.js';
+import { listSnapshots } from '../../snapshots/store.js';
+import { factsFromNewestSnapshot } from '../../snapshots/facts.js';
 import { LIFEGUARD_VERSION } from '../../version.js';
 import { describeConfigVerdict, diagnose, mergeLogLines, recentExits, renderDiagnosis, type PortHolderFact } from '../diagnose.js';
 import { journalPath, type JournalEntry } from '../journal.js';
@@ -68,23 +66,10 @@ export async function resolveTarget(settings: LifeguardConfig, name: InstanceNam
   const runtime = await resolveGatewayRuntime(settings, { env: process.env, provision: false, progress: () => {} })
     .catch((error: unknown) => { runtimeProblem = errorMessage(error); return undefined; });
   const flavour = runtime?.flavour ?? defaultFlavour(settings);
-  const instances = await resolveInstances(settings, flavour, (unreadable) => snapshotFacts(settings, flavour, unreadable));
+  const instances = await resolveInstances(settings, flavour, (unreadable) => factsFromNewestSnapshot(settings, flavour, unreadable));
   const instance = instances[name];
   const secrets = await secretsFor({ flavour, env: envOf(settings, instance, runtime), configPath: instance.configPath }, undefined, [instance.token]);
   return { settings, instance, runtime, runtimeProblem, secrets };
-}
-
-async function snapshotFacts(settings: LifeguardConfig, flavour: Flavour, name: InstanceName): Promise<GatewayConfigFacts> {
-  const snapshot = await latestSnapshot(settings.home, name).catch(() => undefined);
-  let parsed: unknown;
-  try {
-    parsed = snapshot ? JSON5.parse(snapshot.content) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { exists: true, pinnedEndpoints: [] };
-  const { stateDir } = plannedPaths(settings.instances[name], flavour, settings.userHome);
-  return extractFacts(parsed as Record<string, unknown>, await loadGatewayEnv(stateDir, settings.instances[name].env));
 }
 
 function envOf(settings: LifeguardConfig, instance: ResolvedInstance, runtime: GatewayRuntime | undefined): Record<string, string> {
