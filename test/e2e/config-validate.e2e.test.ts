@@ -13,7 +13,7 @@ import { FLAVOUR_NAMES } from '../../src/config/paths.js';
 import { probeGatewayLastKnownGood, runGatewayRecovery } from '../../src/guard/gateway-recovery.js';
 import { probeConfigValidity, type ConfigVerdict } from '../../src/guard/validate-config.js';
 import { callGateway } from '../../src/probes/gateway-ws.js';
-import { pickFreeBasePorts, pollUntil, runtimePaths, type Flavour } from '../helpers/harness.js';
+import { describeResult, pickFreeBasePorts, pollUntil, provisionRuntime, runtimePaths, type Flavour } from '../helpers/harness.js';
 import { describeProcess, isAlive, processesMarkedWith } from '../helpers/processes.js';
 
 const TOKEN = 'e2e-validate-token-0123456789';
@@ -144,11 +144,15 @@ class Instance {
   }
 }
 
-function missingRuntime(flavour: Flavour): string | false {
-  const paths = runtimePaths(flavour);
-  return existsSync(paths.entry) && existsSync(paths.node)
-    ? false
-    : `no ${flavour} Gateway in ${paths.dir} (run the gateways e2e test or \`lifeguard runtime --flavour ${flavour}\` once to provision it)`;
+/** Installs the pinned Gateway into .runtime/<flavour> when it is not there yet (a clean clone in CI). */
+async function ensureRuntime(flavour: Flavour): Promise<void> {
+  const scratch = mkdtempSync('/tmp/lgv-');
+  try {
+    const provisioned = await provisionRuntime(flavour, scratch);
+    assert.equal(provisioned.code, 0, describeResult(provisioned));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 function assertInvalid(verdict: ConfigVerdict, kind: string, via: string, issue: RegExp): void {
@@ -169,11 +173,12 @@ function teardown(instance: Instance | undefined): () => Promise<void> {
   };
 }
 
-describe('config validation and recovery on the real OpenClaw', { skip: missingRuntime('openclaw'), timeout: 4 * 60_000 }, () => {
+describe('config validation and recovery on the real OpenClaw', { timeout: 15 * 60_000 }, () => {
   let oc: Instance;
   let accepted: string;
 
   before(async () => {
+    await ensureRuntime('openclaw');
     const [port] = await pickFreeBasePorts(1);
     oc = new Instance('openclaw', port!);
     oc.write(oc.config());
@@ -237,10 +242,11 @@ describe('config validation and recovery on the real OpenClaw', { skip: missingR
   });
 });
 
-describe('config validation on the real Clawdbot', { skip: missingRuntime('clawdbot'), timeout: 4 * 60_000 }, () => {
+describe('config validation on the real Clawdbot', { timeout: 15 * 60_000 }, () => {
   let cb: Instance;
 
   before(async () => {
+    await ensureRuntime('clawdbot');
     const [port] = await pickFreeBasePorts(1);
     cb = new Instance('clawdbot', port!);
   });
