@@ -38,7 +38,9 @@ const program = new Command()
   .name('lifeguard')
   .description('Runs a main and a rescue OpenClaw/Clawdbot Gateway under PM2 and watches the main one.')
   .version(LIFEGUARD_VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, missing argument) exit 2 for every command, as the help of each says.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program
   .command('up')

@@ -137,6 +137,8 @@ export const configSchema = z
       .prefault({}),
     handoff: z
       .strictObject({
+        /** R3 at all: off, an outage that R1/R2 cannot fix goes straight to paging the owner (R4). */
+        enabled: z.boolean().default(true),
         /** R3: how long the rescue bot holds the main (lifeguard takes no automated action on it meanwhile). */
         leaseMs: duration(60_000, 86_400_000).default(600_000),
         /** The rescue must acknowledge (`lifeguard incident ack <id>`) within this, or the incident goes to R4. */

@@ -64,8 +64,14 @@ export class IncidentDesk {
       this.openIds.set(instance, open.id);
       this.cores.set(instance, open);
       await updateIncident(this.deps.home, open.id, (r) => withTimeline(r, [{ at: now, kind: 'note', text: `lifeguard restarted; it resumes this incident at ${r.rung}` }]));
-      if (open.actions.some((a) => a.status === 'started')) {
-        await updateIncident(this.deps.home, open.id, (r) => finishAction(r, 'interrupted', 'lifeguard restarted during the action; it is not repeated', now));
+      const interrupted = open.actions.find((a) => a.status === 'started');
+      if (interrupted) {
+        const updated = await updateIncident(this.deps.home, open.id, (r) => {
+          const finished = finishAction(r, 'interrupted', 'lifeguard restarted during the action; it is not repeated', now);
+          // A handoff cut short never granted its lease: the ladder must page instead of waiting for it forever.
+          return interrupted.action === 'handoff' && !r.lease ? { ...finished, handoffError: 'interrupted by a restart of lifeguard' } : finished;
+        });
+        this.cores.set(instance, updated);
       }
     }
     for (const record of await listIncidents(this.deps.home, 50)) {

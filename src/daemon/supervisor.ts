@@ -24,13 +24,11 @@ import { resolveProviders } from '../notify/registry.js';
 import { runProbeCycle } from '../probes/cycle.js';
 import { GatewaySession } from '../probes/gateway-ws.js';
 import { resolveGatewayRuntime } from '../runtime/resolve.js';
-import { latestSnapshot } from '../snapshots/store.js';
 import { factsFromNewestSnapshot } from '../snapshots/facts.js';
-import { diffConfigs } from '../snapshots/diff.js';
-import { readTextIfExists } from '../core/fs.js';
+import { diffAgainstNewestSnapshot } from '../snapshots/compare.js';
 import { archiveBrief, handOff } from '../handoff/handoff.js';
 import { installSkill } from '../handoff/skill.js';
-import { leaseHeld } from '../incidents/ladder.js';
+import { grantLease, leaseHeld } from '../incidents/ladder.js';
 import { createJournal } from '../surfaces/journal.js';
 import { formatDuration } from '../core/duration.js';
 import { LIFEGUARD_VERSION } from '../version.js';
@@ -79,7 +77,7 @@ export function engineSettings(config: LifeguardConfig): EngineSettings {
     restartDeadlineMs: config.escalation.restartDeadlineMs,
     restoreAttempts: config.escalation.restoreAttempts,
     restoreDeadlineMs: config.escalation.restoreDeadlineMs,
-    handoffAvailable: true,
+    handoffAvailable: config.handoff.enabled,
     leaseMs: config.handoff.leaseMs,
     ackDeadlineMs: config.handoff.ackDeadlineMs,
   };
@@ -262,8 +260,9 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       const instance = instances[name as InstanceName];
       if (action === 'handoff') {
         return handOff({
-          record, main: instances.main, rescue: instances.rescue, cli: lifeguardCli, wakeAgent: config.handoff.wakeAgent,
-          timeoutMs: Math.max(config.probes.timeoutMs, 10_000), config: guard.verdict(), diff: await diffAgainstSnapshot(),
+          // The brief states the lease the desk grants once the handoff succeeds.
+          record: { ...record, ...grantLease(record, Date.now(), config.handoff) }, main: instances.main, rescue: instances.rescue, cli: lifeguardCli, wakeAgent: config.handoff.wakeAgent,
+          timeoutMs: Math.max(config.probes.timeoutMs, 10_000), config: guard.verdict(), diff: await diffAgainstNewestSnapshot(config.home, 'main', instances.main.configPath),
           ensureRescue,
         });
       }
@@ -274,6 +273,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       ).catch((error: unknown) => ({ ok: false, detail: errorMessage(error) }));
       // The next steps must judge the restored file, not the verdict on the one it replaced.
       if (action === 'restore') await guard.check();
+      if (outcome.ok) metrics.countRestart(name as InstanceName);
       return outcome;
     },
     onResolved: async (record) => {
@@ -287,15 +287,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   for (const watcher of watchers) for (const at of watcher.state.restarts) desk.countAction(at);
   const skill = await installSkill(instances.rescue.workspace, config.home).catch((error: unknown) => ({ state: 'failed', path: String(error) }));
   log[skill.state === 'kept-user-edit' || skill.state === 'failed' ? 'warn' : 'info']({ skill: skill.state, path: skill.path }, 'rescue skill');
-
-  /** The main's config against the newest snapshot, secrets redacted: what the rescue should look at first. */
-  async function diffAgainstSnapshot() {
-    const newest = await latestSnapshot(config.home, 'main').catch(() => undefined);
-    if (!newest) return undefined;
-    const current = (await readTextIfExists(instances.main.configPath)) ?? '';
-    const diff = diffConfigs({ before: { label: `snapshot ${newest.id}`, content: newest.content }, after: { label: instances.main.configPath, content: current } });
-    return { summary: diff.summary, patch: diff.patch };
-  }
 
   /** The rescue must be up to take the main: started through PM2 if it is stopped, then given time to answer. */
   async function ensureRescue(): Promise<{ ok: boolean; detail: string }> {

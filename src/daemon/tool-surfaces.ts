@@ -57,6 +57,7 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
 
   let server: StatusServer | undefined;
   if (config.http.port !== undefined) {
+    // A port someone else holds costs the endpoint, never the watchdog.
     server = await startStatusServer({
       host: config.http.host,
       port: config.http.port,
@@ -67,8 +68,11 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
         const apps: AppStatus[] | undefined = pm2Watch.reachable ? await pm2.list().catch(() => undefined) : undefined;
         return buildStatusView(deps.currentStatus(), apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
       },
+    }).catch((error: unknown) => {
+      log.error({ err: error, port: config.http.port }, 'status endpoint not started; lifeguard goes on without it');
+      return undefined;
     });
-    log.info({ url: `http://${config.http.host}:${server.port}/status` }, 'status endpoint listening');
+    if (server) log.info({ url: `http://${config.http.host}:${server.port}/status` }, 'status endpoint listening');
   }
 
   return {
@@ -93,7 +97,8 @@ function pm2Alert(lost: boolean, transition: Pm2Transition, host: string): Alert
       ? `The PM2 daemon on ${host} is lost: ${transition.reason}. lifeguard cannot restart the Gateways until it is back.`
       : `The PM2 daemon on ${host} answers again: ${transition.reason}`,
     details: { host, since },
-    commands: lost ? ['npx pm2 ping', 'npx pm2 resurrect', 'lifeguard up'] : ['lifeguard status'],
+    // Not `pm2 ping`/`resurrect`: with no daemon they start an empty one. The runbook entry "PM2 daemon lost" says what to do.
+    commands: lost ? ['lifeguard status', 'lifeguard diagnose main'] : ['lifeguard status'],
     at: since,
     idempotencyKey: `pm2-${lost ? 'lost' : 'back'}-${transition.at}`,
     host,

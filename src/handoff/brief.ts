@@ -58,6 +58,7 @@ export function buildBrief(input: BriefInput): Brief {
     ...commands.map((c, i) => `${i + 1}. \`${c}\``),
     '',
     `\`$LIFEGUARD_CLI\` is \`${input.cli}\`. Every command takes \`--json\`. Restore only when the diff shows the breakage; restart refuses an invalid config unless \`--force\`.`,
+    'Your skill `lifeguard` (`skills/lifeguard/SKILL.md` in this workspace) explains each command and when to use it.',
     '',
     '## What happened',
     '',

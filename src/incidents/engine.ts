@@ -61,13 +61,18 @@ export function stepIncident(open: IncidentCore | undefined, world: World, setti
   return out.result();
 }
 
-/** An operator takes the incident: reminders stop and a frozen (R4) instance is handed back to automation. */
+/**
+ * Someone takes the incident: reminders stop, the rescue's lease counts as acknowledged, and an instance
+ * frozen at R4 is handed back to automation. An ack after an earlier one still does what is left to do
+ * (the rescue acked its lease; the owner later unfreezes R4).
+ */
 export function acknowledge(open: IncidentCore, by: string, at: number): EngineResult {
-  if (open.ack || open.status === 'resolved') return { incident: open, effects: [] };
+  if (open.status === 'resolved') return { incident: open, effects: [] };
+  const leaseAck = open.lease !== undefined && open.lease.ackedAt === undefined && at < open.lease.until;
+  if (open.ack && !open.frozen && !leaseAck) return { incident: open, effects: [] };
   const out = new Steps(open, at, false);
-  const lease = open.lease && open.lease.ackedAt === undefined && at < open.lease.until ? { ...open.lease, ackedAt: at } : open.lease;
-  out.update({ ack: { by, at }, frozen: false, lease });
-  const what = lease !== open.lease ? `; the rescue's lease runs until ${new Date(lease!.until).toISOString()}` : open.frozen ? '; automation resumes' : '';
+  out.update({ ack: { by, at }, frozen: false, ...(leaseAck ? { lease: { ...open.lease!, ackedAt: at } } : {}) });
+  const what = leaseAck ? `; the rescue's lease runs until ${new Date(open.lease!.until).toISOString()}` : open.frozen ? '; automation resumes' : '';
   out.note(`acknowledged by ${by}${what}`);
   return out.result();
 }
@@ -179,7 +184,7 @@ class Steps {
     if (climbed.paged) {
       // Why it came to this: the escalations of this climb, the one that says most first.
       const reasons = climbed.effects.flatMap((e) => (e.type === 'note' ? [e.text.replace(/^R\d → R\d \([^)]*\): /, '')] : []));
-      const why = reasons.filter((r) => !/not available|switched off/.test(r)).at(-1) ?? reasons.at(-1) ?? 'automation cannot fix it';
+      const why = reasons.filter((r) => !/not available|switched off|not handed to itself/.test(r)).at(-1) ?? reasons.at(-1) ?? 'automation cannot fix it';
       this.alert('escalated', 'critical', `${world.instance} Gateway needs you (automation frozen until: lifeguard incident ack ${this.core.id}): ${why}. ${this.core.summary}`);
     }
   }

@@ -113,7 +113,7 @@ function decideHandoff(core: IncidentCore, world: World, settings: EngineSetting
   if (!lease) {
     if (core.attempts.R3 > 0) return { type: 'stay' }; // the handoff is under way
     if (!world.rescueUsable) return { type: 'escalate', to: 'R4', reason: 'the rescue Gateway is not healthy either' };
-    return { type: 'act', action: 'handoff', reason: 'handing the main to the rescue bot: incident brief written, lease granted' };
+    return { type: 'act', action: 'handoff', reason: 'handing the main to the rescue bot (incident brief, lease, wake-up)' };
   }
   if (lease.ackedAt === undefined && world.at >= lease.ackBy) {
     return { type: 'escalate', to: 'R4', reason: `the rescue bot did not acknowledge within ${Math.round(settings.ackDeadlineMs / 1000)} s` };

@@ -20,6 +20,9 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
   let ready = false;
   const mainConfig = () => join(run.home, '.openclaw', 'openclaw.json');
   const main = async () => instanceOf(await run.status(), 'main');
+  /** A lifeguard command as the rescue agent runs it: `$LIFEGUARD_CLI ...` in the rescue Gateway's own environment. */
+  const asRescue = (args: string, timeoutMs = 60_000) =>
+    runCommand('/bin/sh', ['-c', `$LIFEGUARD_CLI ${args}`], { env: rescueEnv, cwd: run.dir, timeoutMs });
   const incident = async (id: string) => JSON.parse((await run.cli(['incident', 'show', id, '--json'])).stdout) as IncidentRecord;
   const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number]) => boolean, timeoutMs: number) =>
     pollUntil(what, () => receiver.events().find(accept), { timeoutMs, intervalMs: 200, describeLast: () => `${JSON.stringify(receiver.events().map((e) => [e.event, e.incidentId]))}\n${run.diagnostics()}` });
@@ -33,7 +36,7 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
         '  alerts: { resolveAfterMs: 5000, retryMaxDelayMs: 2000 },',
         // No last-known-good: R2 has nothing to restore, so the ladder goes on to the rescue.
         "  snapshots: { healthyForMs: 86400000, schedule: '' },",
-        '  handoff: { ackDeadlineMs: 120000 },',
+        '  handoff: { leaseMs: 60000, ackDeadlineMs: 30000 },',
       ].join('\n'),
     });
     const provisioned = await provisionRuntime('openclaw', run.dir);
@@ -56,6 +59,10 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
     assert.ok(existsSync(join(rescueWorkspace, 'skills', 'lifeguard', 'SKILL.md')));
     const apps = await run.pm2List();
     rescueEnv = Object.fromEntries(Object.entries(apps.find((a) => a.name === 'gateway-rescue')!.pm2_env.env ?? {}).map(([k, v]) => [k, String(v)]));
+    // The standing handoff: the rescue always knows its patient and how to reach lifeguard.
+    assert.equal(rescueEnv.LIFEGUARD_MAIN_CONFIG_PATH, mainConfig());
+    assert.equal(rescueEnv.LIFEGUARD_MAIN_PORT, String(run.ports.main));
+    assert.ok(rescueEnv.LIFEGUARD_MAIN_STATE_DIR && rescueEnv.LIFEGUARD_CLI);
     const paths = runtimePaths('openclaw');
     const info = await runCommand(paths.node, [paths.entry, 'skills', 'info', 'lifeguard'], { env: { ...rescueEnv, NO_COLOR: '1' }, cwd: rescue.stateDir, timeoutMs: 120_000 });
     assert.equal(info.code, 0, describeResult(info));
@@ -80,6 +87,7 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
     assert.equal(statSync(brief).mode & 0o777, 0o600);
     const text = readFileSync(brief, 'utf8');
     assert.ok(text.includes(mainConfig()), 'the brief names the main config path');
+    assert.ok(text.includes('skills/lifeguard/SKILL.md'), 'the brief points to the skill');
     assert.match(text, new RegExp(`incident ack ${id}`));
     const token = (JSON.parse(good) as { gateway: { auth: { token: string } } }).gateway.auth.token;
     assert.ok(!text.includes(token), 'no secret in the brief');
@@ -87,24 +95,39 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
     assert.equal(record.rung, 'R3');
     const notes = record.timeline.map((e) => e.text);
     assert.ok(notes.some((t) => t.startsWith('R2 → R3')), notes.join('\n'));
+    const handoff = record.actions.find((a) => a.action === 'handoff');
+    assert.match(handoff?.detail ?? '', /rescue agent: (asked to act|could not be woken)/, 'the wake-up is attempted and its outcome recorded');
     await pollUntil('the main fenced while the rescue holds it', async () => /rescue bot holds it/.test((await main()).automationHeld ?? ''), { timeoutMs: 15_000 });
   });
 
-  it('the rescue acknowledges, repairs and restarts the main; the incident resolves and the brief is archived', { timeout: 5 * 60_000 }, async () => {
+  it('the rescue acknowledges; when its lease runs out without a fix the owner is paged (R4) and the main stays frozen', { timeout: 4 * 60_000 }, async () => {
     assert.ok(id);
-    const ack = await run.cli(['incident', 'ack', id, '--by', 'rescue-agent', '--json']);
+    const ack = await asRescue(`incident ack ${id} --by rescue-agent --json`);
     assert.equal(ack.code, 0, describeResult(ack));
     assert.ok((await incident(id)).lease?.ackedAt);
+    const page = await waitForEvent('the R4 page', (e) => e.event === 'escalated' && e.incidentId === id && /needs you/.test(String(e.body.summary)), 120_000);
+    assert.match(String(page.body.summary), /lease of 1 min ran out/);
+    assert.equal((await incident(id)).frozen, true);
+  });
+
+  it('the rescue repairs with its own commands (diagnose, edit, restart, resolve); the brief is archived', { timeout: 5 * 60_000 }, async () => {
+    assert.ok(id);
+    const diagnosis = await asRescue('diagnose main --json');
+    assert.equal(diagnosis.code, 1, describeResult(diagnosis));
+    assert.equal((JSON.parse(diagnosis.stdout) as { verdict: string }).verdict, 'config-invalid');
     writeFileSync(mainConfig(), readFileSync(`${run.dir}/good.json`, 'utf8'));
     await sleep(1_000);
-    const restart = await run.cli(['restart', 'main', '--by', 'rescue-agent', '--json'], 240_000);
+    const restart = await asRescue('restart main --by rescue-agent --json', 240_000);
     assert.equal(restart.code, 0, describeResult(restart));
-    await waitForEvent('resolved', (e) => e.event === 'resolved' && e.incidentId === id, 120_000);
+    const resolve = await asRescue(`incident resolve ${id} --by rescue-agent --json`);
+    assert.equal(resolve.code, 0, describeResult(resolve));
+    await waitForEvent('resolved', (e) => e.event === 'resolved' && e.incidentId === id, 60_000);
     const archived = join(rescueWorkspace, 'lifeguard-archive', `${id}.md`);
     await pollUntil('the archived brief', () => existsSync(archived), { timeoutMs: 30_000 });
     assert.equal(existsSync(join(rescueWorkspace, 'LIFEGUARD_INCIDENT.md')), false);
     const record = await incident(id);
     assert.ok(record.timeline.some((e) => e.kind === 'audit' && e.text.startsWith('rescue-agent')), 'the rescue\'s commands are audited');
     assert.deepEqual(record.actions.map((a) => a.action), ['handoff'], 'lifeguard took no action on the main while the rescue held it');
+    assert.equal((await main()).state, 'healthy');
   });
 });

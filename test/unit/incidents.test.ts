@@ -288,6 +288,17 @@ describe('R3: the handoff to the rescue bot', () => {
     assert.ok(expired.effects.some((e) => e.type === 'note' && /lease of 10 min ran out/.test(e.text)));
   });
 
+  it('after the rescue acked its lease and the lease ran out, the owner\'s ack still unfreezes R4', () => {
+    const leased = grantLease(steps([crashLoop(T0)]).incident!, T0, withHandoff);
+    const rescueAck = acknowledge(leased, 'rescue-agent', T0 + 10_000).incident!;
+    const frozen = steps([crashLoop(T0 + 600_000)], rescueAck).incident!;
+    assert.equal(frozen.frozen, true);
+    const owner = acknowledge(frozen, 'owner', T0 + 700_000);
+    assert.equal(owner.incident?.frozen, false);
+    assert.equal(owner.incident?.ack?.by, 'owner');
+    assert.deepEqual(acknowledge(owner.incident!, 'owner', T0 + 800_000).effects, [], 'nothing left to do: no change');
+  });
+
   it('a rescue that is down too, or a failed handoff, goes to R4', () => {
     assert.equal(steps([crashLoop(T0, { rescueUsable: false })]).incident?.rung, 'R4');
     const started = steps([crashLoop(T0)]).incident!;

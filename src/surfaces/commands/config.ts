@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { appNameOf, plannedPaths } from '../../config/instance.js';
 import type { LifeguardConfig } from '../../config/load.js';
 import type { InstanceName } from '../../config/schema.js';
-import { UserError } from '../../core/errors.js';
+import { UserError, errorMessage } from '../../core/errors.js';
 import { readTextIfExists } from '../../core/fs.js';
 import { connectPm2, isPm2DaemonRunning } from '../../actions/pm2.js';
 import { withRepairLock } from '../../actions/repair-lock.js';
@@ -88,8 +88,8 @@ export function registerConfigCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .addHelpText('after', exitCodesHelp({
       ok: 'restored (or the file already held that snapshot)',
-      failed: 'no snapshot to restore, a --id that is not one of the snapshots, or the restore failed',
-      usage: 'unknown instance',
+      failed: 'no snapshot to restore, or the restore (or the restart after it) failed',
+      usage: 'unknown instance, or a --id that is not one of the snapshots',
       busy: "busy: another repair (lifeguard's own, or another command) held the repair lock past repair.lockTimeoutMs",
     }))
     .action(async (name: string | undefined, options: { id?: string; restart: boolean; by?: string; json?: boolean }) => {
@@ -110,12 +110,14 @@ export function registerConfigCommands(program: Command): void {
       const { configPath, snapshot, result, restarted, incidentId } = done;
       if (options.json) {
         printJson({ instance, snapshot: snapshot.id, configPath, changed: result.changed, keptAs: result.keptAs ?? null, restart: restarted, incident: incidentId ?? null });
+        if (restarted.startsWith('FAILED')) process.exitCode = 1;
         return;
       }
       stdout(result.changed
         ? `${instance}: restored snapshot ${snapshot.id} to ${configPath}.${result.keptAs ? `\nThe replaced file is kept as ${result.keptAs}.` : ''}`
         : `${instance}: ${configPath} already holds snapshot ${snapshot.id}; the file was not touched.`);
       stdout(`Restart: ${restarted}. Watch with: lifeguard status`);
+      if (restarted.startsWith('FAILED')) process.exitCode = 1;
     });
 }
 
@@ -140,6 +142,9 @@ async function restartThroughPm2(appName: string): Promise<string> {
     if (!app) return `skipped (${appName} is not registered in PM2; start it with: lifeguard up)`;
     await pm2.restart(appName);
     return `${appName} restarted through PM2`;
+  } catch (error) {
+    // The file is restored by now: say what happened rather than fail without a trace.
+    return `FAILED (${errorMessage(error)}); restart it with: lifeguard restart ${appName.replace('gateway-', '')}`;
   } finally {
     pm2.close();
   }

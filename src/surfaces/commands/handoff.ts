@@ -5,18 +5,18 @@ import { connectPm2, isPm2DaemonRunning } from '../../actions/pm2.js';
 import type { ResolvedInstance } from '../../config/instance.js';
 import { resolveInstances } from '../../config/resolve-instances.js';
 import { UserError } from '../../core/errors.js';
-import { readTextIfExists } from '../../core/fs.js';
 import { probeConfigValidity, summarizeVerdict } from '../../guard/validate-config.js';
 import { handOff } from '../../handoff/handoff.js';
 import { handOverByOperator } from '../../incidents/engine.js';
+import { grantLease } from '../../incidents/ladder.js';
+import { factsFromNewestSnapshot } from '../../snapshots/facts.js';
 import { applyStep } from '../../incidents/record.js';
 import { requireIncident, updateIncident } from '../../incidents/store.js';
 import { gatewayEnvOf } from '../../pm2/apps.js';
 import { runProbeCycle } from '../../probes/cycle.js';
 import { GatewaySession } from '../../probes/gateway-ws.js';
 import { resolveGatewayRuntime } from '../../runtime/resolve.js';
-import { diffConfigs } from '../../snapshots/diff.js';
-import { latestSnapshot } from '../../snapshots/store.js';
+import { diffAgainstNewestSnapshot } from '../../snapshots/compare.js';
 import { LIFEGUARD_VERSION } from '../../version.js';
 import { actor, host, loadCommandConfig, printJson, queueFromCommand, stdout } from './context.js';
 
@@ -35,22 +35,21 @@ export function registerHandoffCommand(program: Command): void {
       if (record.status !== 'open') throw new UserError(`incident ${id} is already resolved; nothing to hand over`, 2);
       if (record.instance !== 'main') throw new UserError(`incident ${id} is about the ${record.instance}; only the main is handed to the rescue`, 2);
       const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: () => {} });
-      const instances = await resolveInstances(config, runtime.flavour);
+      // A main config that does not even parse is the usual case here: its facts come from the newest snapshot.
+      const instances = await resolveInstances(config, runtime.flavour, (name) => factsFromNewestSnapshot(config, runtime.flavour, name));
       const homes = { runtime, userHome: config.userHome, lifeguardHome: config.home };
       const verdict = await probeConfigValidity({
         configPath: instances.main.configPath, flavour: runtime.flavour, runtime, env: gatewayEnvOf(instances.main, homes),
         gateway: { url: `ws://127.0.0.1:${instances.main.port}`, token: instances.main.token },
       }, { timeoutMs: config.guard.validateTimeoutMs });
-      const newest = await latestSnapshot(config.home, 'main');
-      const current = await readTextIfExists(instances.main.configPath);
-      const diff = newest ? diffConfigs({ before: { label: `snapshot ${newest.id}`, content: newest.content }, after: { label: instances.main.configPath, content: current ?? '' } }) : undefined;
+      const diff = await diffAgainstNewestSnapshot(config.home, 'main', instances.main.configPath);
       const by = actor(options.by);
       const at = Date.now();
       const outcome = await handOff({
-        record, main: instances.main, rescue: instances.rescue,
+        record: { ...record, ...grantLease(record, at, config.handoff) }, main: instances.main, rescue: instances.rescue,
         cli: `${process.execPath} ${fileURLToPath(new URL('../../cli.js', import.meta.url))}`,
         config: summarizeVerdict(verdict),
-        diff: diff ? { summary: diff.summary, patch: diff.patch } : undefined,
+        diff,
         ensureRescue: () => ensureRescueUp(instances.rescue, config.probes.timeoutMs),
         wakeAgent: config.handoff.wakeAgent, timeoutMs: 10_000,
       });

@@ -75,5 +75,10 @@ async function operate(
     return;
   }
   if (!changed) stdout(`Incident ${id} was already ${record.status === 'resolved' ? 'resolved' : verb}; nothing changed.`);
-  else stdout(`Incident ${id} ${verb} by ${by}.${alerts.length ? ' The owner is told.' : ''}${record.status === 'open' && verb === 'acknowledged' ? ' Reminders stop; lifeguard may restart the instance by itself again (the ladder does not climb further in this incident).' : ''}`);
+  else stdout(`Incident ${id} ${verb} by ${by}.${alerts.length ? ' The owner is told.' : ''}${record.status === 'open' && verb === 'acknowledged' ? ackConsequence(record) : ''}`);
+}
+
+function ackConsequence(record: { lease?: { until: number } | undefined; frozen: boolean }): string {
+  if (record.lease && record.lease.until > Date.now()) return ` The rescue holds the main until ${new Date(record.lease.until).toISOString()}; lifeguard keeps off it until then.`;
+  return ' Reminders stop; lifeguard may restart the instance by itself again (the ladder does not climb further in this incident).';
 }

@@ -39,10 +39,6 @@ export function exitCodesHelp(codes: Partial<Record<keyof typeof EXIT, string>>)
 const LOCK_BUSY_HELP = 'busy: another repair (lifeguard\'s own, or another command) held the repair lock past repair.lockTimeoutMs';
 
 /** Commander's own usage errors (a missing argument, an unknown option) are bad usage too: exit 2, not 1. */
-function usageExits2(command: Command): Command {
-  return command.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.usage));
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The instance a command works on, settled without the supervisor.
 
@@ -392,7 +388,7 @@ function renderRestart(r: RestartReport): string {
 // Commands
 
 export function registerRepairCommands(program: Command): void {
-  usageExits2(program
+  program
     .command('diagnose [instance]')
     .description('run every check now (probes, config validation, port, PM2, recent exits, log lines, incident, snapshots) and say what is wrong and how to fix it; works while the supervisor is down')
     .option('--json', 'machine-readable output')
@@ -404,9 +400,9 @@ export function registerRepairCommands(program: Command): void {
       if (options.json) printJson(report);
       else stdout(renderDiagnosis(report));
       process.exitCode = report.verdict === 'healthy' ? EXIT.ok : EXIT.failed;
-    }));
+    });
 
-  usageExits2(program
+  program
     .command('restart <instance>')
     .description("restart a Gateway through PM2 (start it if stopped), after checking that its config is valid, then wait until it answers; serialized with lifeguard's own repairs; works while the supervisor is down")
     .option('--force', 'restart even into a config that does not validate')
@@ -440,9 +436,9 @@ export function registerRepairCommands(program: Command): void {
       if (options.json) printJson(report);
       else stdout(renderRestart(report));
       process.exitCode = report.state === 'refused' ? EXIT.refused : report.healthy === false ? EXIT.failed : EXIT.ok;
-    }));
+    });
 
-  usageExits2(program
+  program
     .command('logs <instance>')
     .description("the Gateway's recent output (stdout and stderr from its PM2 log files, in time order), secrets masked")
     .option('--lines <n>', `how many lines, 1 to ${MAX_LOG_LINES}`, '50')
@@ -460,5 +456,5 @@ export function registerRepairCommands(program: Command): void {
       const missing = tail.files.filter((f) => !f.exists).map((f) => f.path);
       stdout(`${instance}: last ${tail.lines.length} lines of ${tail.files.filter((f) => f.exists).map((f) => f.path).join(' and ') || '(no log files yet)'}${missing.length > 0 && missing.length < tail.files.length ? ` (${missing.join(', ')} missing)` : ''}`);
       for (const line of tail.lines) stdout(line);
-    }));
+    });
 }
