@@ -34,6 +34,10 @@ export function stepIncident(open: IncidentCore | undefined, world: World, setti
     if (PROBLEM_RANK[trouble.problem] > PROBLEM_RANK[out.core.problem]) {
       out.update({ ...trouble });
       out.alert(eventOf(trouble), trouble.severity, trouble.summary);
+    } else if (PROBLEM_RANK[trouble.problem] < PROBLEM_RANK[out.core.problem] && trouble.problem === 'degraded') {
+      // Answering but not ready yet is how a restarted Gateway comes back: worth a line, not an alert.
+      out.update({ problem: 'degraded', summary: trouble.summary });
+      out.note(`answering again, not ready yet: ${trouble.summary}`);
     } else if (PROBLEM_RANK[trouble.problem] < PROBLEM_RANK[out.core.problem]) {
       const summary = `${world.instance} Gateway is back up, but not fully: ${trouble.summary}`;
       // The all-clear goes at the severity of the alarm, so a provider that only takes critical alerts hears it too.

@@ -113,6 +113,17 @@ describe('incident life cycle', () => {
     assert.equal(incident?.problem, 'config-invalid');
   });
 
+  it('a restarted Gateway that answers before it is ready continues the incident without an alert', () => {
+    const { incident, effects } = run([
+      world({ state: 'down', classification: 'crashed' }),
+      world({ at: T0 + 10_000, state: 'degraded' }),
+      world({ at: T0 + 20_000, state: 'healthy' }),
+      world({ at: T0 + 81_000, state: 'healthy' }),
+    ]);
+    assert.deepEqual(alerts(effects), ['down', 'resolved']);
+    assert.equal(incident?.status, 'resolved');
+  });
+
   it('reminds at the interval until acknowledged', () => {
     // A config the running Gateway refused: the incident stays open at R0 until someone fixes it.
     const broken = (at: number) => world({ at, config: { valid: false, detail: 'unknown key' } });
