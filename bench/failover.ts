@@ -128,6 +128,11 @@ async function main(): Promise<void> {
       // Not waitForStatus: it gives up on a main that is down [config-invalid], which is the point here.
       await pollUntil('main healthy on the last-known-good', async () => healthy(await run.status()), { timeoutMs: 240_000, intervalMs: 200 });
       repairs.push(Date.now() - killed);
+      if (process.env.BENCH_VERBOSE) {
+        const listed = JSON.parse((await run.cli(['incidents', '--json', '--limit', '1'])).stdout) as Array<{ id: string }>;
+        const shown = JSON.parse((await run.cli(['incident', 'show', listed[0]!.id, '--json'])).stdout) as { timeline: Array<{ at: number; kind: string; text: string }> };
+        process.stderr.write(`${shown.timeline.map((e) => `${new Date(e.at).toISOString().slice(11, 23)} ${e.kind} ${e.text}`).join('\n')}\n\n`);
+      }
       failedStarts.push(run.journalSince(journalSeen, 'main').filter((e) => e.classification === 'config-invalid' && e.to === 'down').length);
       await sleep(4_000);
     }

@@ -83,6 +83,17 @@ export function engineSettings(config: LifeguardConfig): EngineSettings {
   };
 }
 
+/**
+ * Where R2 takes a good config from. lifeguard's own snapshot first: it is the user's file byte for byte
+ * and is back in milliseconds. OpenClaw's own last-known-good (restored by `doctor --fix`) only when
+ * lifeguard has none: doctor takes 10-20 s, needs the Gateway stopped, and rewrites the file as plain JSON
+ * with its own additions; and it only repairs an invalid config, not a valid one that crash-loops.
+ */
+export function restoreSourceFor(hasSnapshot: boolean, gatewayCopyUsable: boolean): 'gateway' | 'snapshot' | undefined {
+  if (hasSnapshot) return 'snapshot';
+  return gatewayCopyUsable ? 'gateway' : undefined;
+}
+
 /** The long-running supervisor that PM2 runs as the `lifeguard` app. */
 export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
   const config = await loadConfig({ env, cwd });
@@ -241,8 +252,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       processAlive,
       config: verdict ? { valid: verdict.valid, detail: verdict.detail } : undefined,
       configDiffersFromSnapshot: verdict?.hash !== undefined && newest !== undefined && verdict.hash !== newest.hash,
-      // OpenClaw's doctor only repairs an invalid config; a valid one that crash-loops gets lifeguard's snapshot.
-      restoreSource: instance !== 'main' ? undefined : verdict?.valid === false && guard.gatewayRecoveryAvailable() ? 'gateway' : newest ? 'snapshot' : undefined,
+      restoreSource: instance === 'main' ? restoreSourceFor(newest !== undefined, verdict?.valid === false && guard.gatewayRecoveryAvailable()) : undefined,
       // A stopped rescue can be started for the handoff; one that is down for any other reason cannot help.
       rescueUsable: instance === 'main' && (other.state === 'healthy' || other.state === 'degraded' || (other.state === 'down' && other.classification === 'stopped')),
       peerDown: other.state === 'down' && other.classification !== 'stopped',

@@ -54,7 +54,8 @@ export function newRecord(core: IncidentCore, configPath: string): IncidentRecor
 
 export function withTimeline(record: IncidentRecord, entries: readonly TimelineEntry[]): IncidentRecord {
   if (entries.length === 0) return record;
-  const all = [...record.timeline, ...entries];
+  // In time order: notes of one instance wait behind a long action, and arrive after its result.
+  const all = [...record.timeline, ...entries].sort((a, b) => a.at - b.at);
   const timeline = all.length <= MAX_TIMELINE
     ? all
     : [...all.slice(0, TIMELINE_HEAD), { at: all[TIMELINE_HEAD]!.at, kind: 'note' as const, text: `(${all.length - MAX_TIMELINE} entries dropped)` }, ...all.slice(all.length - (MAX_TIMELINE - TIMELINE_HEAD - 1))];
