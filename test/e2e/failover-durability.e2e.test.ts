@@ -14,10 +14,9 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import {
-  LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, stripAnsi,
-} from '../helpers/harness.js';
-import { Receiver, type ReceivedRequest } from '../helpers/receiver.js';
+import { startAlertedRun, type AlertedRun } from '../helpers/alerted-run.js';
+import { LifeguardRun, describeResult, instanceOf, pollUntil, stripAnsi } from '../helpers/harness.js';
+import type { Receiver, ReceivedRequest } from '../helpers/receiver.js';
 import type { IncidentRecord } from '../../src/incidents/record.js';
 import type { Delivery } from '../../src/notify/outbox.js';
 
@@ -30,6 +29,7 @@ const TELEGRAM_PATH = `/bot${BOT_TOKEN}/sendMessage`;
 type IncidentSummary = Omit<IncidentRecord, 'timeline' | 'logTail'>;
 
 describe('failover durability on OpenClaw: outbox, lifeguard restart, Telegram, pause, secrets', { timeout: 15 * 60_000 }, () => {
+  let lg: AlertedRun;
   let run: LifeguardRun;
   let receiver: Receiver;
   let ready = false;
@@ -39,11 +39,7 @@ describe('failover durability on OpenClaw: outbox, lifeguard restart, Telegram, 
   const requireReady = () => assert.ok(ready, 'lifeguard did not come up (see the first failure)');
 
   const main = async () => instanceOf(await run.status(), 'main');
-  const incident = async (id: string) => {
-    const shown = await run.cli(['incident', 'show', id, '--json']);
-    assert.equal(shown.code, 0, describeResult(shown));
-    return JSON.parse(shown.stdout) as IncidentRecord;
-  };
+  const incident = (id: string) => lg.incident(id);
   const incidents = async () => {
     const listed = await run.cli(['incidents', '--json', '--limit', '100']);
     assert.equal(listed.code, 0, describeResult(listed));
@@ -53,8 +49,7 @@ describe('failover durability on OpenClaw: outbox, lifeguard restart, Telegram, 
   /** What the fake Bot API received about one incident (its context line names the incident). */
   const telegramOf = (id: string) => receiver.requestsTo('/bot').filter((r) => textOf(r).includes(`incident ${id}`));
   const describeReceived = () => `${JSON.stringify(receiver.events().map((e) => [e.event, e.incidentId, e.idempotencyKey]))}\ntelegram: ${receiver.requestsTo('/bot').length} requests\n${run.diagnostics()}`;
-  const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number]) => boolean, timeoutMs: number) =>
-    pollUntil(what, () => receiver.events().find(accept), { timeoutMs, intervalMs: 100, describeLast: describeReceived });
+  const waitForEvent: AlertedRun['waitForEvent'] = (...args) => lg.waitForEvent(...args);
   const waitForNewIncident = (known: ReadonlySet<string>, timeoutMs: number) =>
     pollUntil('a new open incident of the main', async () => (await incidents()).find((i) => i.instance === 'main' && i.status === 'open' && !known.has(i.id)), {
       timeoutMs, intervalMs: 500, describeLast: () => run.diagnostics(),
@@ -87,44 +82,29 @@ describe('failover durability on OpenClaw: outbox, lifeguard restart, Telegram, 
   };
 
   before(async () => {
-    receiver = await Receiver.start();
-    receiver.reply = (request) => {
-      if (!request.path.startsWith('/bot')) return { status: 200, body: '{"ok":true}' };
-      return telegramAnswer === 'ok' ? { status: 200, body: '{"ok":true,"result":{}}' } : { status: 200, body: '<html>captive portal</html>' };
-    };
-    run = await LifeguardRun.create({
+    lg = await startAlertedRun({
       flavour: 'openclaw',
+      reply: (request) => {
+        if (!request.path.startsWith('/bot')) return { status: 200, body: '{"ok":true}' };
+        return telegramAnswer === 'ok' ? { status: 200, body: '{"ok":true,"result":{}}' } : { status: 200, body: '<html>captive portal</html>' };
+      },
+      moreProviders: (r) => [`{ type: 'telegram', botToken: '${BOT_TOKEN}', chatId: '42', apiBaseUrl: '${r.url('')}' }`],
       config: [
-        '  notify: [',
-        `    { type: 'webhook', name: 'hook', url: '${receiver.url('/hook')}' },`,
-        `    { type: 'telegram', botToken: '${BOT_TOKEN}', chatId: '42', apiBaseUrl: '${receiver.url('')}' },`,
-        '  ],',
-        '  alerts: { resolveAfterMs: 5000, retryMaxDelayMs: 2000 },',
         '  snapshots: { healthyForMs: 3000 },',
         '  guard: { intervalMs: 5000 },',
         // The file kills the main four times within minutes; that is no crash loop for these tests.
         '  restarts: { crashLoopExits: 10 },',
-      ].join('\n'),
+      ],
+      describeReceived,
     });
-    const provisioned = await provisionRuntime('openclaw', run.dir);
-    assert.equal(provisioned.code, 0, describeResult(provisioned));
+    ({ run, receiver } = lg);
   });
 
-  after(async () => {
-    await run?.teardown();
-    run?.remove();
-    await receiver?.down();
-  });
+  after(() => lg?.teardown());
 
   it('comes up healthy and snapshots the main config', { timeout: 6 * 60_000 }, async () => {
-    const up = await run.cli(['up'], 120_000);
-    assert.equal(up.code, 0, describeResult(up));
-    await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', UP_DEADLINE_MS);
-    await pollUntil('a snapshot of the main config', async () => {
-      const listed = await run.cli(['config', 'snapshots', '--json']);
-      const parsed = JSON.parse(listed.stdout) as Array<{ id: string; matchesCurrent: boolean }>;
-      return parsed.some((s) => s.matchesCurrent) ? parsed : undefined;
-    }, { timeoutMs: 60_000, describeLast: () => run.diagnostics() });
+    await lg.comeUp(UP_DEADLINE_MS);
+    await lg.waitForSnapshots((snapshots) => snapshots.some((s) => s.matchesCurrent));
     gatewayTokens.push(mainToken(run));
     assert.ok(gatewayTokens[0]!.length >= 16, 'the main Gateway must have a token to keep secret');
     ready = true;

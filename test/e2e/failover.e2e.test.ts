@@ -10,16 +10,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import {
-  LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, type StatusView,
-} from '../helpers/harness.js';
-import { Receiver } from '../helpers/receiver.js';
-import type { IncidentRecord } from '../../src/incidents/record.js';
+import { startAlertedRun, type AlertedRun } from '../helpers/alerted-run.js';
+import { LifeguardRun, instanceOf, pollUntil, type StatusView } from '../helpers/harness.js';
+import type { Receiver } from '../helpers/receiver.js';
 
 const UP_DEADLINE_MS = 180_000;
 const RECOVERY_DEADLINE_MS = 150_000;
 
 describe('failover on OpenClaw: alerts, config guard, last-known-good restore', { timeout: 20 * 60_000 }, () => {
+  let lg: AlertedRun;
   let run: LifeguardRun;
   let receiver: Receiver;
   let ready = false;
@@ -27,48 +26,25 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
 
   const status = () => run.status();
   const main = async () => instanceOf(await status(), 'main');
-  const incident = async (id: string) => {
-    const shown = await run.cli(['incident', 'show', id, '--json']);
-    assert.equal(shown.code, 0, describeResult(shown));
-    return JSON.parse(shown.stdout) as IncidentRecord;
-  };
+  const incident = (id: string) => lg.incident(id);
   const eventsOf = (id: string) => receiver.events().filter((e) => e.incidentId === id).map((e) => e.event);
-  const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number], index: number) => boolean, timeoutMs: number) =>
-    pollUntil(what, () => receiver.events().find(accept), { timeoutMs, intervalMs: 100, describeLast: () => `${JSON.stringify(receiver.events().map((e) => [e.event, e.incidentId]))}\n${run.diagnostics()}` });
+  const waitForEvent: AlertedRun['waitForEvent'] = (...args) => lg.waitForEvent(...args);
 
   let httpPort = 0;
   before(async () => {
-    receiver = await Receiver.start();
     httpPort = await freePort();
-    run = await LifeguardRun.create({
+    lg = await startAlertedRun({
       flavour: 'openclaw',
-      config: [
-        `  notify: [{ type: 'webhook', name: 'hook', url: '${receiver.url('/hook')}' }],`,
-        '  alerts: { resolveAfterMs: 5000, retryMaxDelayMs: 2000 },',
-        '  snapshots: { healthyForMs: 3000 },',
-        '  guard: { intervalMs: 5000 },',
-        `  http: { port: ${httpPort} },`,
-      ].join('\n'),
+      config: ['  snapshots: { healthyForMs: 3000 },', '  guard: { intervalMs: 5000 },', `  http: { port: ${httpPort} },`],
     });
-    const provisioned = await provisionRuntime('openclaw', run.dir);
-    assert.equal(provisioned.code, 0, describeResult(provisioned));
+    ({ run, receiver } = lg);
   });
 
-  after(async () => {
-    await run?.teardown();
-    run?.remove();
-    await receiver?.down();
-  });
+  after(() => lg?.teardown());
 
   it('comes up healthy and snapshots the main config once it has been healthy on it', { timeout: 6 * 60_000 }, async () => {
-    const up = await run.cli(['up'], 120_000);
-    assert.equal(up.code, 0, describeResult(up));
-    await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', UP_DEADLINE_MS);
-    const snapshots = await pollUntil('a snapshot of the main config', async () => {
-      const listed = await run.cli(['config', 'snapshots', '--json']);
-      const parsed = JSON.parse(listed.stdout) as Array<{ id: string; matchesCurrent: boolean }>;
-      return parsed.length > 0 ? parsed : undefined;
-    }, { timeoutMs: 60_000, describeLast: () => run.diagnostics() });
+    await lg.comeUp(UP_DEADLINE_MS);
+    const snapshots = await lg.waitForSnapshots();
     assert.equal(snapshots[0]!.matchesCurrent, true);
     assert.equal((await main()).config?.valid, true);
     ready = true;

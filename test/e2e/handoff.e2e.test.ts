@@ -8,13 +8,12 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, runCommand, runtimePaths } from '../helpers/harness.js';
-import { Receiver } from '../helpers/receiver.js';
-import type { IncidentRecord } from '../../src/incidents/record.js';
+import { startAlertedRun, type AlertedRun } from '../helpers/alerted-run.js';
+import { LifeguardRun, describeResult, instanceOf, pollUntil, runCommand, runtimePaths } from '../helpers/harness.js';
 
 describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60_000 }, () => {
+  let lg: AlertedRun;
   let run: LifeguardRun;
-  let receiver: Receiver;
   let rescueWorkspace = '';
   let rescueEnv: Record<string, string> = {};
   let ready = false;
@@ -23,36 +22,26 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
   /** A lifeguard command as the rescue agent runs it: `$LIFEGUARD_CLI ...` in the rescue Gateway's own environment. */
   const asRescue = (args: string, timeoutMs = 60_000) =>
     runCommand('/bin/sh', ['-c', `$LIFEGUARD_CLI ${args}`], { env: rescueEnv, cwd: run.dir, timeoutMs });
-  const incident = async (id: string) => JSON.parse((await run.cli(['incident', 'show', id, '--json'])).stdout) as IncidentRecord;
-  const waitForEvent = (what: string, accept: (e: ReturnType<Receiver['events']>[number]) => boolean, timeoutMs: number) =>
-    pollUntil(what, () => receiver.events().find(accept), { timeoutMs, intervalMs: 200, describeLast: () => `${JSON.stringify(receiver.events().map((e) => [e.event, e.incidentId]))}\n${run.diagnostics()}` });
+  const incident = (id: string) => lg.incident(id);
+  const waitForEvent: AlertedRun['waitForEvent'] = (...args) => lg.waitForEvent(...args);
 
   before(async () => {
-    receiver = await Receiver.start();
-    run = await LifeguardRun.create({
+    lg = await startAlertedRun({
       flavour: 'openclaw',
       config: [
-        `  notify: [{ type: 'webhook', name: 'hook', url: '${receiver.url('/hook')}' }],`,
-        '  alerts: { resolveAfterMs: 5000, retryMaxDelayMs: 2000 },',
         // No last-known-good: R2 has nothing to restore, so the ladder goes on to the rescue.
         "  snapshots: { healthyForMs: 86400000, schedule: '' },",
         '  handoff: { leaseMs: 60000, ackDeadlineMs: 30000 },',
-      ].join('\n'),
+      ],
+      eventPollMs: 200,
     });
-    const provisioned = await provisionRuntime('openclaw', run.dir);
-    assert.equal(provisioned.code, 0, describeResult(provisioned));
+    ({ run } = lg);
   });
 
-  after(async () => {
-    await run?.teardown();
-    run?.remove();
-    await receiver?.down();
-  });
+  after(() => lg?.teardown());
 
   it('comes up with the lifeguard skill in the rescue workspace, valid for the rescue Gateway', { timeout: 6 * 60_000 }, async () => {
-    const up = await run.cli(['up'], 120_000);
-    assert.equal(up.code, 0, describeResult(up));
-    await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', 180_000);
+    await lg.comeUp(180_000);
     const layout = JSON.parse((await run.cli(['check', '--json'])).stdout) as { instances: Array<{ name: string; workspace: string; configPath: string; stateDir: string }> };
     const rescue = layout.instances.find((i) => i.name === 'rescue')!;
     rescueWorkspace = rescue.workspace;

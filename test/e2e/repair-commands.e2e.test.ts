@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, type CommandResult } from '../helpers/harness.js';
+import { startProvisionedRun, type ProvisionedRun } from '../helpers/alerted-run.js';
+import { LifeguardRun, describeResult, instanceOf, type CommandResult } from '../helpers/harness.js';
 import type { IncidentRecord } from '../../src/incidents/record.js';
 import type { Diagnosis } from '../../src/surfaces/diagnose.js';
 import type { RestartReport } from '../../src/surfaces/commands/repair.js';
@@ -18,6 +19,7 @@ const UP_DEADLINE_MS = 180_000;
 const RESTART_TIMEOUT = '150s';
 
 describe('repair commands on OpenClaw: diagnose, config validate, restart, logs', { timeout: 20 * 60_000 }, () => {
+  let lg: ProvisionedRun;
   let run: LifeguardRun;
   let ready = false;
   let token = '';
@@ -39,32 +41,23 @@ describe('repair commands on OpenClaw: diagnose, config validate, restart, logs'
   const incident = async (id: string) => (await json<IncidentRecord>(['incident', 'show', id, '--json'], 0)).value;
 
   before(async () => {
-    run = await LifeguardRun.create({
+    lg = await startProvisionedRun({
       flavour: 'openclaw',
       config: [
         '  snapshots: { healthyForMs: 3000 },',
         '  guard: { intervalMs: 5000 },',
         // Long enough for a second `restart` to wait out the first one's health wait.
         '  repair: { lockTimeoutMs: 200000 },',
-      ].join('\n'),
+      ],
     });
-    const provisioned = await provisionRuntime('openclaw', run.dir);
-    assert.equal(provisioned.code, 0, describeResult(provisioned));
+    ({ run } = lg);
   });
 
-  after(async () => {
-    await run?.teardown();
-    run?.remove();
-  });
+  after(() => lg?.teardown());
 
   it('comes up healthy with a snapshot of the main config', { timeout: 6 * 60_000 }, async () => {
-    const up = await run.cli(['up'], 120_000);
-    assert.equal(up.code, 0, describeResult(up));
-    await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', UP_DEADLINE_MS);
-    await pollUntil('a snapshot of the main config', async () => {
-      const listed = await run.cli(['config', 'snapshots', '--json']);
-      return (JSON.parse(listed.stdout) as unknown[]).length > 0;
-    }, { timeoutMs: 60_000, describeLast: () => run.diagnostics() });
+    await lg.comeUp(UP_DEADLINE_MS);
+    await lg.waitForSnapshots();
     token = (JSON.parse(readFileSync(configPath(), 'utf8')) as { gateway: { auth: { token: string } } }).gateway.auth.token;
     assert.ok(token.length >= 16);
     ready = true;
