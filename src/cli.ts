@@ -13,10 +13,12 @@ import { formatProblems } from './isolation/rules.js';
 import { connectPm2, isPm2DaemonRunning } from './actions/pm2.js';
 import { readStatus } from './daemon/status-store.js';
 import { resolveProviders } from './notify/registry.js';
+import { pluginStatus } from './handoff/plugin.js';
 import { runSupervisor } from './daemon/supervisor.js';
 import { provisionRuntime } from './runtime/provision.js';
 import { defaultFlavour, resolveGatewayRuntime, runtimeDir } from './runtime/resolve.js';
 import { buildStatusView, renderStatus } from './surfaces/status-view.js';
+import { registerChatCommand } from './surfaces/commands/chat.js';
 import { registerConfigCommands } from './surfaces/commands/config.js';
 import { registerIncidentCommands } from './surfaces/commands/incidents.js';
 import { registerHandoffCommand } from './surfaces/commands/handoff.js';
@@ -90,6 +92,8 @@ program
     const notify = resolveProviders(config.notify);
     const warnings = notify.problems.map((problem) => `alert provider skipped: ${problem}`);
     if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
+    const plugin = await pluginStatus(instances.rescue);
+    if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (lifeguard up installs it)`);
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) }, null, 2)}\n`);
     } else if (problems.length === 0) {
@@ -121,6 +125,7 @@ registerPauseCommands(program);
 registerConfigCommands(program);
 registerNotifyCommands(program);
 registerRepairCommands(program);
+registerChatCommand(program);
 
 program
   .command('supervise')

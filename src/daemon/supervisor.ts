@@ -28,6 +28,7 @@ import { factsFromNewestSnapshot } from '../snapshots/facts.js';
 import { diffAgainstNewestSnapshot } from '../snapshots/compare.js';
 import { archiveBrief, handOff } from '../handoff/handoff.js';
 import { installSkill } from '../handoff/skill.js';
+import { installPlugin } from '../handoff/plugin.js';
 import { grantLease, leaseHeld } from '../incidents/ladder.js';
 import { createJournal } from '../surfaces/journal.js';
 import { formatDuration } from '../core/duration.js';
@@ -297,6 +298,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   for (const watcher of watchers) for (const at of watcher.state.restarts) desk.countAction(at);
   const skill = await installSkill(instances.rescue.workspace, config.home).catch((error: unknown) => ({ state: 'failed', path: String(error) }));
   log[skill.state === 'kept-user-edit' || skill.state === 'failed' ? 'warn' : 'info']({ skill: skill.state, path: skill.path }, 'rescue skill');
+  const plugin = await installPlugin(instances.rescue, runtime, { userHome: config.userHome, lifeguardHome: config.home });
+  log[plugin.state === 'current' ? 'info' : 'warn']({ plugin: plugin.state, detail: plugin.detail }, 'rescue /lifeguard plugin');
 
   /** The rescue must be up to take the main: started through PM2 if it is stopped, then given time to answer. */
   async function ensureRescue(): Promise<{ ok: boolean; detail: string }> {

@@ -5,7 +5,7 @@ import { INSTANCE_NAMES } from '../config/schema.js';
 import { appNameOf } from '../config/instance.js';
 import type { Alert } from '../notify/types.js';
 import { startStatusServer, type StatusServer } from '../surfaces/http.js';
-import { createMetrics, type LifeguardMetrics } from '../surfaces/metrics.js';
+import type { LifeguardMetrics } from '../surfaces/metrics.js';
 import { buildStatusView } from '../surfaces/status-view.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { Pm2Watch, type Pm2Transition } from './pm2-watch.js';
@@ -21,8 +21,16 @@ export interface ToolSurfacesDeps {
   readonly alert: (alert: Alert) => Promise<unknown>;
 }
 
+/** What the supervisor records; kept only when something can read it (`http.port`). */
+export type MetricsRecorder = Omit<LifeguardMetrics, 'registry' | 'contentType' | 'render'>;
+
+const NO_METRICS: MetricsRecorder = {
+  observeProbe: () => {}, setState: () => {}, countRestart: () => {}, countIncident: () => {}, setIncidentOpen: () => {},
+  countDelivery: () => {}, setConfigValid: () => {}, setPm2Reachable: () => {},
+};
+
 export interface ToolSurfaces {
-  readonly metrics: LifeguardMetrics;
+  readonly metrics: MetricsRecorder;
   /** PM2's bus spoke: the daemon is alive. */
   noteBus(): void;
   stop(): Promise<void>;
@@ -35,7 +43,9 @@ export interface ToolSurfaces {
  */
 export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSurfaces> {
   const { config, log, pm2 } = deps;
-  const metrics = createMetrics();
+  // prom-client (and its default collectors) only when the endpoint exists: idle memory and CPU are the cost.
+  const registry = config.http.port === undefined ? undefined : (await import('../surfaces/metrics.js')).createMetrics();
+  const metrics: MetricsRecorder = registry ?? NO_METRICS;
   let heartbeat: Heartbeat | undefined;
   const onPm2Change = (transition: Pm2Transition) => {
     const lost = transition.to === 'lost';
@@ -56,14 +66,14 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
   }
 
   let server: StatusServer | undefined;
-  if (config.http.port !== undefined) {
+  if (config.http.port !== undefined && registry) {
     // A port someone else holds costs the endpoint, never the watchdog.
     server = await startStatusServer({
       host: config.http.host,
       port: config.http.port,
       log,
       health,
-      metrics: async () => ({ body: await metrics.render(), contentType: metrics.contentType }),
+      metrics: async () => ({ body: await registry.render(), contentType: registry.contentType }),
       status: async () => {
         const apps: AppStatus[] | undefined = pm2Watch.reachable ? await pm2.list().catch(() => undefined) : undefined;
         return buildStatusView(deps.currentStatus(), apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));

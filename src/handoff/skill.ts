@@ -14,7 +14,8 @@ const REQUIRES = { emoji: '🛟', requires: { env: ['LIFEGUARD_CLI'] } };
 /**
  * The standing handoff: a skill in the rescue workspace that teaches the rescue agent the repair
  * commands and when to use each. One-line JSON metadata, under both flavours' keys (OpenClaw reads
- * `openclaw` and still accepts the legacy `clawdbot`, Clawdbot reads `clawdbot`).
+ * `openclaw` and still accepts the legacy `clawdbot`, Clawdbot reads `clawdbot`). Not user-invocable: as a
+ * slash command it would shadow the model-free `/lifeguard` of the plugin on OpenClaw.
  */
 export function renderSkill(version = LIFEGUARD_VERSION): string {
   const metadata = JSON.stringify({ openclaw: REQUIRES, clawdbot: REQUIRES, lifeguard: { version } });
@@ -22,6 +23,7 @@ export function renderSkill(version = LIFEGUARD_VERSION): string {
 name: ${SKILL_NAME}
 description: Repair the main Gateway of this machine when it is down or its config is broken - diagnose it, validate, diff and restore its config, restart it and close the incident, with the lifeguard CLI.
 metadata: ${metadata}
+user-invocable: false
 ---
 
 # lifeguard: repair the main Gateway

@@ -70,6 +70,8 @@ export async function updateIncident(
   home: string, id: string, change: (record: IncidentRecord) => IncidentRecord | undefined | Promise<IncidentRecord | undefined>,
 ): Promise<IncidentRecord> {
   const path = incidentPath(home, id);
+  // An unknown id is a clear "no incident", not a lock error on a file that is not there.
+  await requireIncident(home, id);
   const release = await lockfile.lock(path, { retries: { retries: 50, minTimeout: 20, maxTimeout: 200 }, stale: 15_000, realpath: false });
   try {
     const current = await requireIncident(home, id);

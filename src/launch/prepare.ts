@@ -9,6 +9,7 @@ import { findIsolationProblems, findProbeProblems, findTakenPorts, formatProblem
 import { derivedPortRanges } from '../isolation/ports.js';
 import { buildApps, type Pm2App } from '../pm2/apps.js';
 import { installSkill } from '../handoff/skill.js';
+import { installPlugin } from '../handoff/plugin.js';
 import { pm2Home } from '../actions/pm2.js';
 import { defaultFlavour, resolveGatewayRuntime, type GatewayRuntime } from '../runtime/resolve.js';
 
@@ -63,6 +64,9 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
   const skill = await installSkill(instances.rescue.workspace, config.home);
   if (skill.state === 'installed' || skill.state === 'updated') options.progress(`${skill.state === 'installed' ? 'Installed' : 'Updated'} the lifeguard skill for the rescue bot: ${skill.path}`);
   if (skill.state === 'kept-user-edit') options.progress(`The lifeguard skill at ${skill.path} was edited by hand; it is kept, and the new version is beside it as SKILL.md.lifeguard-new.`);
+  // The /lifeguard chat command, on the rescue only.
+  const plugin = await installPlugin(instances.rescue, runtime, { userHome: config.userHome, lifeguardHome: config.home });
+  if (plugin.changed || plugin.state !== 'current') options.progress(`/lifeguard chat plugin: ${plugin.detail}`);
   const apps = buildApps({
     runtime,
     instances,

@@ -125,6 +125,8 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
       // The repair commands the rescue agent runs must find the same config and the same PM2 as the supervisor.
       ...(ctx.configSource ? { LIFEGUARD_CONFIG: ctx.configSource } : {}),
       PM2_HOME: ctx.pm2Home,
+      LIFEGUARD_GATEWAY_BIN: ctx.runtime.entry,
+      LIFEGUARD_GATEWAY_NODE: ctx.runtime.node,
     }),
     {
       name: LIFEGUARD_APP,

@@ -113,6 +113,7 @@ describe('the rescue skill', () => {
     const [, frontmatter] = renderSkill().split('---\n');
     const fields = Object.fromEntries(frontmatter!.trim().split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]));
     assert.equal(fields.name, 'lifeguard');
+    assert.equal(fields['user-invocable'], 'false', 'a skill command would shadow the plugin\'s model-free /lifeguard');
     const metadata = JSON.parse(fields.metadata!) as Record<string, { requires: { env: string[] } }>;
     assert.deepEqual(metadata.openclaw?.requires.env, ['LIFEGUARD_CLI']);
     assert.deepEqual(metadata.clawdbot?.requires.env, ['LIFEGUARD_CLI']);

@@ -310,5 +310,21 @@ describe('gateway', () => {
     assert.equal(message.via, 'rpc');
     if (message.via !== 'rpc') return;
     assert.ok(message.params.message.length <= 2000, `${message.params.message.length}`);
+    assert.match(message.params.message, /\n\nReply with:\n\/lifeguard diagnose$/, 'the chat commands survive the cut');
+  });
+
+  it('ends with the /lifeguard commands to send now, answered by the rescue bot without a model', () => {
+    const text = (alert: ReturnType<typeof sampleAlert>) => {
+      const message = render(gateway, { channel: 'whatsapp', target: '+15551234567' }, alert);
+      return message.via === 'rpc' ? message.params.message : '';
+    };
+    const id = 'main-20261125-210347Z';
+    const configBroken = sampleAlert({ incidentId: id, details: { state: 'down', classification: 'config-invalid' }, commands: [`lifeguard incident show ${id}`] });
+    assert.match(text(configBroken), /\n\nReply with:\n\/lifeguard diagnose\n\/lifeguard restore$/);
+    const crash = sampleAlert({ incidentId: id, commands: [`lifeguard incident show ${id}`, `lifeguard incident ack ${id}`] });
+    assert.match(text(crash), new RegExp(`\n\nReply with:\n/lifeguard diagnose\n/lifeguard ack ${id}$`));
+    assert.match(text(sampleAlert({ event: 'resolved', severity: 'info' })), /\n\nReply with:\n\/lifeguard status$/);
+    // An alert about the rescue itself: its chat would not answer.
+    assert.doesNotMatch(text(sampleAlert({ instance: 'rescue' })), /\/lifeguard/);
   });
 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createTransport } from 'nodemailer';
 import { z } from 'zod';
 import { redactText } from '../../core/log.js';
 import { plainAlertText } from '../alert-text.js';
@@ -64,6 +63,8 @@ export const email: ProviderDefinition<EmailOptions, EmailMessage> = {
     };
   },
   async send(message, opts, context) {
+    // Loaded on first use: a supervisor without an e-mail provider does not carry nodemailer in memory.
+    const { createTransport } = await import('nodemailer');
     const transport = createTransport({
       host: opts.host,
       port: opts.port,

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { callGateway } from '../../probes/gateway-ws.js';
 import { LIFEGUARD_VERSION } from '../../version.js';
+import { chatCommandsForAlert } from '../../chat/commands.js';
 import { plainAlertText } from '../alert-text.js';
 import { commandEnv, exitDetail, runCommand } from '../exec.js';
-import { DeliveryError, type GatewayAccess, type ProviderDefinition, type SendContext } from '../types.js';
+import { DeliveryError, type Alert, type GatewayAccess, type ProviderDefinition, type SendContext } from '../types.js';
 
 const options = z.strictObject({
   channel: z
@@ -49,7 +50,7 @@ export const gateway: ProviderDefinition<GatewayOptions, GatewayMessage> = {
   options,
   secrets: () => [],
   format(alert, opts) {
-    const text = plainAlertText(alert, MESSAGE_CHARS);
+    const text = withChatCommands(alert);
     const via = opts.via === 'auto' ? (DIRECT_CHANNELS.has(opts.channel) ? 'cli' : 'rpc') : opts.via;
     if (via === 'cli') {
       const account = opts.account === undefined ? [] : ['--account', opts.account];
@@ -65,6 +66,17 @@ export const gateway: ProviderDefinition<GatewayOptions, GatewayMessage> = {
     return sendByRpc(message.params, rescue, context.signal);
   },
 };
+
+/**
+ * The alert, ending with the one or two `/lifeguard` commands most useful now: the owner reads it in the
+ * rescue bot's chat and can answer right there, with no model needed.
+ */
+function withChatCommands(alert: Alert): string {
+  const commands = chatCommandsForAlert(alert);
+  if (commands.length === 0) return plainAlertText(alert, MESSAGE_CHARS);
+  const tail = `Reply with:\n${commands.join('\n')}`;
+  return `${plainAlertText(alert, MESSAGE_CHARS - tail.length - 2)}\n\n${tail}`;
+}
 
 async function sendByCli(args: readonly string[], opts: GatewayOptions, rescue: GatewayAccess, context: SendContext): Promise<void> {
   const secrets = rescue.token ? [rescue.token] : [];
