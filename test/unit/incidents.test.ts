@@ -324,3 +324,13 @@ describe('R3: the handoff to the rescue bot', () => {
     assert.equal(leaseHeld(back.incident, T0 + 170_001), false);
   });
 });
+
+describe('where R2 takes a good config from', () => {
+  it('lifeguard\'s snapshot first, OpenClaw\'s own copy only without one, nothing when neither exists', async () => {
+    const { restoreSourceFor } = await import('../../src/daemon/supervisor.js');
+    assert.equal(restoreSourceFor(true, true), 'snapshot');
+    assert.equal(restoreSourceFor(true, false), 'snapshot');
+    assert.equal(restoreSourceFor(false, true), 'gateway');
+    assert.equal(restoreSourceFor(false, false), undefined);
+  });
+});
