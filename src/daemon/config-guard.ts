@@ -122,11 +122,11 @@ export async function startConfigGuard(deps: ConfigGuardDeps): Promise<ConfigGua
       return { ok: result.ok, detail: result.detail };
     },
     snapshot: async (reason, keep) => {
-      if (view?.valid !== true || view.hash === undefined) return;
+      // Called every tick while the main is healthy: the file is read only when there is something new to keep.
+      if (view?.valid !== true || view.hash === undefined || newest?.hash === view.hash) return;
       const content = await readTextIfExists(deps.instance().configPath);
       // Only the very bytes that were judged valid: an edit since then waits for its own verdict.
       if (content === undefined || sha256(content) !== view.hash) return;
-      if (newest?.hash === view.hash) return;
       const taken = await takeSnapshot({ home, instance: name, content, sourcePath: deps.instance().configPath, at: Date.now(), keep, reason });
       newest = taken.snapshot;
       log.info({ instance: name, snapshot: taken.snapshot.id, taken: taken.taken, reason }, 'last-known-good snapshot');

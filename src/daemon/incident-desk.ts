@@ -46,7 +46,7 @@ interface Evidence {
  * the outbox before the record that mentions them is saved, and ladder actions carried out afterwards.
  */
 export class IncidentDesk {
-  private readonly openIds = new Map<string, string>();
+  /** The open incident of each instance, as of its last step; its id is the record to update. */
   private readonly cores = new Map<string, IncidentCore>();
   private readonly prelude = new Map<string, TimelineEntry[]>();
   private readonly evidence = new Map<string, Evidence>();
@@ -61,7 +61,6 @@ export class IncidentDesk {
     for (const instance of instances) {
       const open = await findOpenIncident(this.deps.home, instance);
       if (!open) continue;
-      this.openIds.set(instance, open.id);
       this.cores.set(instance, open);
       await updateIncident(this.deps.home, open.id, (r) => withTimeline(r, [{ at: now, kind: 'note', text: `lifeguard restarted; it resumes this incident at ${r.rung}` }]));
       const interrupted = open.actions.find((a) => a.status === 'started');
@@ -106,7 +105,7 @@ export class IncidentDesk {
   note(instance: string, kind: TimelineKind, text: string): Promise<void> {
     const entry: TimelineEntry = { at: this.deps.now(), kind, text };
     return this.serially(instance, async () => {
-      const id = this.openIds.get(instance);
+      const id = this.cores.get(instance)?.id;
       if (id) {
         await updateIncident(this.deps.home, id, (r) => (r.status === 'open' ? withTimeline(r, [entry]) : undefined));
         return;
@@ -121,7 +120,7 @@ export class IncidentDesk {
     if (evidence.logTail.length === 0) return Promise.resolve();
     this.evidence.set(instance, evidence);
     return this.serially(instance, async () => {
-      const id = this.openIds.get(instance);
+      const id = this.cores.get(instance)?.id;
       if (id) await updateIncident(this.deps.home, id, (r) => (r.status === 'open' ? { ...r, ...evidence } : undefined));
     });
   }
@@ -144,7 +143,7 @@ export class IncidentDesk {
 
   private async step(instance: string, health?: World['health']): Promise<void> {
     const world = await this.deps.world(instance, health);
-    const id = this.openIds.get(instance);
+    const id = this.cores.get(instance)?.id;
     let acts: Array<Extract<EngineEffect, { type: 'act' }>> = [];
     let saved: IncidentRecord | undefined;
     if (id === undefined) {
@@ -170,10 +169,8 @@ export class IncidentDesk {
       });
     }
     if (saved.status === 'open') {
-      this.openIds.set(instance, saved.id);
       this.cores.set(instance, saved);
     } else {
-      this.openIds.delete(instance);
       this.cores.delete(instance);
       await this.deps.onResolved?.(saved).catch((error: unknown) => this.deps.log.warn({ err: error, incident: saved?.id }, 'after-resolve step failed'));
     }

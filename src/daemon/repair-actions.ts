@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Pm2Client } from '../actions/pm2.js';
+import { restartApp } from '../actions/pm2-restart.js';
 import type { ResolvedInstance } from '../config/instance.js';
 import { errorMessage } from '../core/errors.js';
 import type { IncidentAction } from '../incidents/types.js';
@@ -52,25 +52,8 @@ async function restore(instance: ResolvedInstance, source: 'gateway' | 'snapshot
   return { ok: true, detail: `${fallbackNote}restored snapshot ${snapshot.id}${kept}; restarted through PM2` };
 }
 
-const RESTART_TRIES = 4;
-const RESTART_RETRY_MS = 1_500;
-
 async function restart(instance: ResolvedInstance, ctx: RepairContext): Promise<void> {
   // lifeguard's own start is deliberate: it closes the crash-loop breaker like an operator's would.
   ctx.operatorActions.noteHeld(instance.appName);
-  const asked = ctx.now();
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await ctx.pm2.restart(instance.appName);
-      return;
-    } catch (error) {
-      // PM2 refuses a restart while its own automatic one is under way ("Process with pid ... already exists");
-      // a process it started after we asked already runs what we wanted, so a second restart would only kill it.
-      await sleep(RESTART_RETRY_MS);
-      const app = await ctx.pm2.describe(instance.appName).catch(() => undefined);
-      if (app?.status === 'online' && (app.uptimeSince ?? 0) >= asked) return;
-      if (attempt >= RESTART_TRIES) throw error;
-      ctx.log.warn({ err: error, instance: instance.name, attempt }, 'PM2 restart refused; trying again');
-    }
-  }
+  await restartApp(ctx.pm2, instance.appName, (error, attempt) => ctx.log.warn({ err: error, instance: instance.name, attempt }, 'PM2 restart refused; trying again'));
 }

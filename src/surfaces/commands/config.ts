@@ -5,6 +5,7 @@ import type { InstanceName } from '../../config/schema.js';
 import { UserError, errorMessage } from '../../core/errors.js';
 import { readTextIfExists } from '../../core/fs.js';
 import { connectPm2, isPm2DaemonRunning } from '../../actions/pm2.js';
+import { restartApp } from '../../actions/pm2-restart.js';
 import { withRepairLock } from '../../actions/repair-lock.js';
 import { sha256 } from '../../guard/validate-config.js';
 import { auditIncident } from '../../incidents/audit.js';
@@ -140,7 +141,7 @@ async function restartThroughPm2(appName: string): Promise<string> {
   try {
     const app = await pm2.describe(appName);
     if (!app) return `skipped (${appName} is not registered in PM2; start it with: lifeguard up)`;
-    await pm2.restart(appName);
+    await restartApp(pm2, appName);
     return `${appName} restarted through PM2`;
   } catch (error) {
     // The file is restored by now: say what happened rather than fail without a trace.

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { connectPm2, isPm2DaemonRunning, pm2Home, type AppStatus, type Pm2Client } from '../../actions/pm2.js';
 import { withRepairLock } from '../../actions/repair-lock.js';
+import { restartApp } from '../../actions/pm2-restart.js';
 import type { ResolvedInstance } from '../../config/instance.js';
 import type { LifeguardConfig } from '../../config/load.js';
 import { resolveInstances } from '../../config/resolve-instances.js';
@@ -273,8 +274,6 @@ export function parseLineCount(text: string): number {
   return lines;
 }
 
-const RESTART_TRIES = 4;
-const RESTART_RETRY_MS = 1_500;
 /** PM2 restarting it this often by itself while we wait means it cannot start: waiting longer will not help. */
 const CRASHES_BEFORE_GIVING_UP = 3;
 
@@ -282,19 +281,12 @@ const CRASHES_BEFORE_GIVING_UP = 3;
  * Restarts (or, when PM2 holds it stopped, starts) the app. PM2 marks this start as requested for the
  * supervisor by itself: a running app passes through `stopping`, a stopped one was already held.
  */
-async function restartApp(pm2: Pm2Client, appName: string): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await pm2.restart(appName);
-      return;
-    } catch (error) {
-      // PM2 refuses while its own automatic restart is under way ("Process with pid ... already exists").
-      if (attempt >= RESTART_TRIES) {
-        const message = errorMessage(error);
-        throw new UserError(`PM2 could not restart ${appName}: ${message}`, /did not answer/.test(message) ? EXIT.pm2 : EXIT.failed);
-      }
-      await sleep(RESTART_RETRY_MS);
-    }
+async function restartThroughPm2(pm2: Pm2Client, appName: string): Promise<void> {
+  try {
+    await restartApp(pm2, appName);
+  } catch (error) {
+    const message = errorMessage(error);
+    throw new UserError(`PM2 could not restart ${appName}: ${message}`, /did not answer/.test(message) ? EXIT.pm2 : EXIT.failed);
   }
 }
 
@@ -367,7 +359,7 @@ async function restartInstance(target: RepairTarget, options: RestartOptions): P
     if (!before) throw new UserError(`${instance.appName} is not registered in PM2.\nFix: start everything with: lifeguard up`, EXIT.failed);
     // A second `restart` that waited for the lock finds the first one's fresh process: once is enough.
     const already = before.status === 'online' && before.uptimeSince !== undefined && before.uptimeSince >= options.askedAt;
-    if (!already) await restartApp(pm2, instance.appName);
+    if (!already) await restartThroughPm2(pm2, instance.appName);
     const how = already
       ? `already restarted at ${new Date(before.uptimeSince!).toISOString()} while this command waited; not restarted again`
       : `${before.status === 'online' ? 'restarted' : `started (was ${before.status})`} through PM2${config.valid === false ? ' with --force, into an invalid config' : ''}`;
