@@ -70,6 +70,16 @@ export const configSchema = z
         failureThreshold: z.number().int().min(1).max(100).default(3),
         successThreshold: z.number().int().min(1).max(100).default(2),
         startupGraceMs: duration(1_000, 3_600_000).default(180_000),
+        /** A live Gateway must fail this long (and failureThreshold probes) on a calm machine before it is called hung. */
+        hangConfirmMs: duration(0, 600_000).default(4_000),
+        /** ... and this long while the machine is busy or in the settle window after a start. */
+        busyHangConfirmMs: duration(0, 3_600_000).default(20_000),
+        /** After a spawn the Gateway still finishes its start-up work this long: hangs are confirmed with the busy window. */
+        settleMs: duration(0, 3_600_000).default(120_000),
+        /** A probe lifeguard itself ran later than this (its own scheduling delay) does not count against the Gateway. */
+        maxOwnLagMs: duration(100, 60_000).default(1_000),
+        /** The machine counts as busy at this much CPU or I/O pressure (Linux PSI `some avg10`, percent of time stalled). */
+        busyPressurePercent: z.number().min(1).max(100).default(20),
       })
       .prefault({}),
     restarts: z

@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
 import type { ResolvedInstance } from '../config/instance.js';
 import { step } from '../detector/machine.js';
-import type { DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot } from '../detector/types.js';
+import type { DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot, FailureEvidence } from '../detector/types.js';
 import type { ProbeCycleResult } from '../probes/cycle.js';
 import type { InstanceStatus } from './status-store.js';
 
 export interface WatcherDeps {
   readonly settings: DetectorSettings;
   readonly log: Logger;
-  readonly probe: () => Promise<ProbeCycleResult>;
+  /** One probe cycle with the given time-out per request. */
+  readonly probe: (timeoutMs: number) => Promise<ProbeCycleResult>;
+  readonly probeTimeoutMs: number;
+  /** What /proc says when a probe failed: the process's state, and whether the machine is busy. */
+  readonly failureFacts: (pid: number | undefined) => Promise<Omit<FailureEvidence, 'ownLagMs'>>;
   /** PM2's status of the app, asked after a failed probe; undefined when PM2 cannot tell. */
   readonly processStatus: () => Promise<string | undefined>;
   readonly execute: (effect: DetectorEffect) => Promise<void>;
@@ -20,6 +24,9 @@ export interface WatcherDeps {
   readonly retryIntervalMs: number;
 }
 
+/** While confirming a failure on a busy machine, each probe may take this many times its usual time-out. */
+const BUSY_TIMEOUT_FACTOR = 3;
+
 /**
  * The shell around the pure detector for one instance: feeds it probe results and PM2 events in order,
  * and carries out its effects. Timers live here and nowhere below.
@@ -29,6 +36,8 @@ export class InstanceWatcher {
   private lastProbe: InstanceStatus['lastProbe'];
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** When the next probe cycle was due: a cycle that starts much later says lifeguard itself was starved. */
+  private dueAt = 0;
   private stopped = false;
 
   constructor(readonly instance: ResolvedInstance, initial: DetectorSnapshot, private readonly deps: WatcherDeps) {
@@ -71,18 +80,23 @@ export class InstanceWatcher {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
+    this.dueAt = this.deps.now() + delayMs;
     this.timer = setTimeout(() => void this.cycle(), delayMs);
   }
 
   private async cycle(): Promise<void> {
     const started = this.deps.now();
     try {
-      const result = await this.deps.probe();
+      // While a failure on a busy machine is being confirmed, the Gateway gets longer to answer.
+      const timeoutMs = this.snapshot.failStreak > 0 && this.snapshot.lastBusy ? this.deps.probeTimeoutMs * BUSY_TIMEOUT_FACTOR : this.deps.probeTimeoutMs;
+      const result = await this.deps.probe(timeoutMs);
       this.lastProbe = { at: result.at, live: result.live, ready: result.ready, latencyMs: result.latencyMs, detail: result.detail };
       const processStatus = result.live ? undefined : await this.deps.processStatus();
+      const evidence = result.live ? undefined : await this.evidence(started, timeoutMs);
       await this.dispatch({
         type: 'probe', at: this.deps.now(), live: result.live, ready: result.ready, detail: result.detail,
         ...(processStatus === undefined ? {} : { processStatus }),
+        ...(evidence ? { evidence } : {}),
       });
     } catch (error) {
       this.deps.log.error({ err: error, instance: this.instance.name }, 'probe cycle failed');
@@ -90,6 +104,18 @@ export class InstanceWatcher {
     this.deps.onChange(false);
     const interval = this.snapshot.state === 'suspect' ? this.deps.retryIntervalMs : this.deps.intervalMs;
     this.schedule(Math.max(0, interval - (this.deps.now() - started)));
+  }
+
+  /**
+   * lifeguard's own lag: how late the cycle started, or how far the probe overran its own time-outs (at
+   * most two HTTP requests in a row, the WebSocket beside them). Either means lifeguard did not get the CPU
+   * to judge the Gateway's answer time.
+   */
+  private async evidence(started: number, timeoutMs: number): Promise<FailureEvidence> {
+    const lateStart = Math.max(0, started - this.dueAt);
+    const overrun = Math.max(0, this.deps.now() - started - 2 * timeoutMs);
+    const facts = await this.deps.failureFacts(this.snapshot.pid);
+    return { ...facts, ownLagMs: Math.max(lateStart, overrun) };
   }
 
   private async apply(event: DetectorEvent): Promise<void> {

@@ -16,6 +16,8 @@ export interface InstanceStatus {
   readonly pausedUntil?: number | undefined;
   /** The config guard's latest verdict on this instance's config file (the main only). */
   readonly config?: { valid: boolean | 'unknown'; detail: string; at: number } | undefined;
+  /** What PM2 last showed for the app (pid, restart count): a restarted supervisor compares it with PM2's view. */
+  readonly pm2?: { pid: number | undefined; restarts: number } | undefined;
 }
 
 export interface DaemonStatus {

@@ -6,7 +6,7 @@ import type {
 const HOUR_MS = 3_600_000;
 const ORPHAN_NOTE = '; the port answers, but PM2 runs no process for it (an orphaned Gateway or a foreign process holds the port)';
 
-export function initialSnapshot(at: number, settings: DetectorSettings): DetectorSnapshot {
+export function initialSnapshot(at: number, settings: Pick<DetectorSettings, 'startupGraceMs'>): DetectorSnapshot {
   return {
     state: 'starting',
     since: at,
@@ -30,7 +30,7 @@ export function initialSnapshot(at: number, settings: DetectorSettings): Detecto
  * and a `down` verdict carry over, so a restart of the supervisor never resets its safety limits.
  * Probes and PM2 then re-establish everything else.
  */
-export function resumeSnapshot(saved: DetectorSnapshot | undefined, at: number, settings: DetectorSettings): DetectorSnapshot {
+export function resumeSnapshot(saved: DetectorSnapshot | undefined, at: number, settings: Pick<DetectorSettings, 'startupGraceMs' | 'crashLoopWindowMs'>): DetectorSnapshot {
   const fresh = initialSnapshot(at, settings);
   if (!saved) return fresh;
   const carried: DetectorSnapshot = {
@@ -81,15 +81,26 @@ function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings)
     const reason = stopping ? 'PM2 is stopping it (asked by an operator or by lifeguard)' : `PM2 reports it ${e.processStatus}`;
     return goDown({ ...s, pid: undefined }, e.at, e.processStatus === 'errored' ? 'crashed' : 'stopped', reason, settings, { action: 'none' });
   }
+  const judged = e.live ? 'counted' : judgeFailure(e.evidence, settings);
+  // lifeguard itself ran late (the machine starved it) or the process is already exiting: says nothing of the Gateway.
+  if (judged === 'not-counted') return { next: s, effects: [] };
   const counted: DetectorSnapshot = e.live
     ? {
         ...s,
         failStreak: 0,
+        failingSince: undefined,
         okStreak: s.okStreak + 1,
         readyStreak: e.ready ? s.readyStreak + 1 : 0,
         unreadyStreak: e.ready ? 0 : s.unreadyStreak + 1,
       }
-    : { ...s, failStreak: s.failStreak + 1, okStreak: 0, readyStreak: 0, unreadyStreak: 0 };
+    : {
+        ...s, failStreak: s.failStreak + 1, failingSince: s.failingSince ?? e.at, lastBusy: e.evidence?.busy,
+        okStreak: 0, readyStreak: 0, unreadyStreak: 0,
+      };
+  if (judged === 'frozen' && s.pid !== undefined && (isWatched(s.state) || s.state === 'starting' || s.state === 'recovering')) {
+    // A stopped process (SIGSTOP, a debugger) answers nothing until someone resumes it: no point waiting.
+    return goDown(counted, e.at, 'hung', `the process is stopped (state ${e.evidence?.processState}), not just slow: ${e.detail}`, settings, { action: 'kill' });
+  }
   const liveState: HealthState = e.ready ? 'healthy' : 'degraded';
   const liveReason = e.ready ? 'probes pass' : `live but not ready: ${e.detail}`;
   if (e.live && s.pid === undefined && s.state !== 'down' && !isWatched(s.state)) {
@@ -128,8 +139,12 @@ function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings)
 
 function watchProbe(state: HealthState, s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings): StepResult {
   if (!e.live) {
-    if (s.failStreak >= settings.failureThreshold) {
-      return goDown(s, e.at, 'hung', `no answer for ${s.failStreak} probes in a row while the process is alive: ${e.detail}`, settings, { action: 'kill' });
+    const failingForMs = e.at - (s.failingSince ?? e.at);
+    const windowMs = confirmWindowMs(s, e, settings);
+    if (s.failStreak >= settings.failureThreshold && failingForMs >= windowMs) {
+      const why = e.evidence?.busy ? ` (machine busy: ${e.evidence.busy})` : settling(s, e.at, settings) ? ' (still settling after its start)' : '';
+      const seconds = Math.round(failingForMs / 1000);
+      return goDown(s, e.at, 'hung', `no answer for ${s.failStreak} probes over ${seconds} s while the process is alive${why}: ${e.detail}`, settings, { action: 'kill' });
     }
     if (state === 'suspect') return { next: s, effects: [] };
     return transition(s, 'suspect', e.at, `probe failed (${s.failStreak}/${settings.failureThreshold}): ${e.detail}`);
@@ -154,18 +169,23 @@ function onOnline(s: DetectorSnapshot, e: OnlineEvent, settings: DetectorSetting
   const fresh: DetectorSnapshot = {
     ...s,
     pid: e.pid,
+    spawnedAt: e.at,
     failStreak: 0,
+    failingSince: undefined,
+    graceStretched: false,
     okStreak: 0,
     readyStreak: 0,
     unreadyStreak: 0,
-    graceUntil: e.at + settings.startupGraceMs,
+    // A quiet retry of a failed first start stays inside the grace of the first spawn.
+    graceUntil: s.state === 'starting' && s.retryingStart && s.graceUntil !== undefined ? s.graceUntil : e.at + settings.startupGraceMs,
+    retryingStart: false,
     ...(e.manual ? { breakerOpen: false, exits: [] } : {}),
   };
   if (s.state === 'starting') return { next: fresh, effects: [] };
   // lifeguard restarted and meets the very process its carried-over verdict was about: nothing restarted.
-  if (s.state === 'down' && !e.manual && e.at < s.since) return { next: { ...s, pid: e.pid }, effects: [] };
+  if (s.state === 'down' && !e.manual && e.at < s.since) return { next: { ...s, pid: e.pid, spawnedAt: e.at }, effects: [] };
   // PM2 can respawn once more before the stop ordered by the breaker lands; that is not a recovery.
-  if (s.state === 'down' && s.breakerOpen && !e.manual) return { next: { ...s, pid: e.pid }, effects: [] };
+  if (s.state === 'down' && s.breakerOpen && !e.manual) return { next: { ...s, pid: e.pid, spawnedAt: e.at }, effects: [] };
   if (s.state === 'recovering') return { next: fresh, effects: [] };
   return transition(fresh, 'recovering', e.at, `started again (pid ${e.pid}), waiting for probes`);
 }
@@ -186,6 +206,14 @@ function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): 
   const classification = classifyExit(e);
   const quoted = e.signal ? undefined : pickEvidence(e.errorOutput);
   const evidence = quoted ? `: ${quoted}` : '';
+  if (classification !== 'config-invalid' && exits.length < settings.crashLoopExits && firstStartFailed(s, e.at, settings)) {
+    // A Gateway's first start can fail for a passing reason on a busy machine (a state-lease time-out, a port
+    // in TIME_WAIT). PM2 starts it again; only a start that never succeeds within the grace is an outage.
+    return {
+      next: { ...counted, retryingStart: true },
+      effects: [{ type: 'note', text: `its first start failed (${how})${evidence}; PM2 starts it again, within the start-up grace` }],
+    };
+  }
   if (classification === 'config-invalid') {
     return goDown(counted, e.at, 'config-invalid', `the Gateway refused its config (${how})${evidence}`, settings, { action: 'stop' });
   }
@@ -196,12 +224,43 @@ function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): 
   return goDown(counted, e.at, classification, `${how}${evidence}`, settings, { action: 'none' });
 }
 
+/** The process that exited was a fresh start that never answered, and the grace of the first spawn still runs. */
+function firstStartFailed(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
+  return s.state === 'starting' && s.spawnedAt !== undefined && s.graceUntil !== undefined && at < s.graceUntil && at - s.spawnedAt < settings.startupGraceMs;
+}
+
 /**
  * The grace is over, and the instance has not answered for a whole failure threshold: a Gateway that
  * was already running when lifeguard (re)started is judged like a watched one, not killed on one blip.
  */
 function isWatched(state: HealthState): boolean {
   return state === 'healthy' || state === 'degraded' || state === 'suspect';
+}
+
+type FailureJudgement = 'counted' | 'frozen' | 'not-counted';
+
+/** What one failed probe says about the Gateway, given what else was true when it failed. */
+export function judgeFailure(evidence: ProbeEvent['evidence'], settings: DetectorSettings): FailureJudgement {
+  if (!evidence) return 'counted';
+  if (evidence.ownLagMs > settings.maxOwnLagMs) return 'not-counted';
+  const state = evidence.processState;
+  // Z: a zombie, X: dead. PM2's exit event tells the rest; killing it again would hit nothing or a stranger.
+  if (state === 'Z' || state === 'X') return 'not-counted';
+  if (state === 'T' || state === 't') return 'frozen';
+  return 'counted';
+}
+
+/**
+ * How long a failure streak must last before a live process is called hung. Short on a calm machine; stretched
+ * while the machine is busy (a late answer is the machine's fault, and a restart under load only adds to it)
+ * and while the Gateway is still finishing its start-up work after a spawn.
+ */
+export function confirmWindowMs(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings): number {
+  return e.evidence?.busy || settling(s, e.at, settings) ? settings.busyHangConfirmMs : settings.hangConfirmMs;
+}
+
+function settling(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
+  return s.spawnedAt !== undefined && at - s.spawnedAt < settings.settleMs;
 }
 
 function graceExpired(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
@@ -220,6 +279,14 @@ function restartAllowed(s: DetectorSnapshot, at: number, settings: DetectorSetti
 
 function startTimedOut(s: DetectorSnapshot, at: number, settings: DetectorSettings): StepResult {
   const seconds = Math.round(settings.startupGraceMs / 1000);
+  if (s.pid !== undefined && s.lastBusy && !s.graceStretched) {
+    // A cold start on a loaded machine can take longer than on a calm one: one more half grace, said out loud.
+    const extra = Math.round(settings.startupGraceMs / 2);
+    return {
+      next: { ...s, graceStretched: true, graceUntil: at + extra },
+      effects: [{ type: 'note', text: `no successful probe within the ${seconds} s start-up grace, but the machine is busy (${s.lastBusy}): waiting ${Math.round(extra / 1000)} s more before calling it hung` }],
+    };
+  }
   if (s.pid === undefined) {
     return goDown(s, at, 'crashed', `not running ${seconds} s after start`, settings, { action: 'none' });
   }

@@ -11,7 +11,7 @@ export const RUNG_NAMES: Readonly<Record<Rung, string>> = {
 type Decision =
   | { readonly type: 'stay' }
   | { readonly type: 'act'; readonly action: IncidentAction; readonly reason: string }
-  | { readonly type: 'escalate'; readonly to: Rung; readonly reason: string };
+  | { readonly type: 'escalate'; readonly to: Rung; readonly reason: string; readonly frozenFor?: IncidentCore['frozenFor'] };
 
 export interface ClimbResult {
   readonly core: IncidentCore;
@@ -27,7 +27,7 @@ export interface ClimbResult {
  */
 export function climb(core: IncidentCore, world: World, settings: EngineSettings): ClimbResult {
   const effects: EngineEffect[] = [];
-  let current = core;
+  let current = reconsider(core, world, effects);
   let paged = false;
   for (let guard = 0; guard < 8; guard += 1) {
     const decision = decide(current, world, settings);
@@ -44,11 +44,12 @@ export function climb(core: IncidentCore, world: World, settings: EngineSettings
         ...current,
         attempts: { ...current.attempts, [current.rung]: current.attempts[current.rung] + 1 },
         rungSince: world.at,
+        ...(decision.action === 'restore' ? { repairedConfigHash: world.config?.hash } : {}),
       };
       effects.push({ type: 'act', rung: current.rung, action: decision.action, reason: decision.reason });
       break;
     }
-    const escalated = escalate(current, decision.to, decision.reason, world.at);
+    const escalated = escalate(current, decision.to, decision.reason, world.at, decision.frozenFor);
     effects.push(...escalated.effects);
     current = escalated.core;
     if (decision.to === 'R4') {
@@ -65,9 +66,40 @@ export function ladderApplies(core: IncidentCore, world: World): boolean {
   return core.problem === 'down' && !core.frozen && !paused && world.health.state !== 'healthy' && core.rung !== 'R4';
 }
 
+/**
+ * The two ways an incident moves other than up: a rescue that R4 gave up on is healthy now (hand over after
+ * all), and a different bad config appeared after R2 repaired one (a new cause gets the repairs again).
+ */
+function reconsider(core: IncidentCore, world: World, effects: EngineEffect[]): IncidentCore {
+  const down = world.health.state !== 'healthy';
+  if (core.rung === 'R4' && core.frozen && core.frozenFor === 'rescue-unavailable' && core.ack === undefined && world.rescueUsable && down && !paused(world)) {
+    effects.push({ type: 'note', text: 'R4 → R3 (hand to the rescue bot): the rescue Gateway is healthy now' });
+    return { ...core, rung: 'R3', rungSince: world.at, frozen: false, frozenFor: undefined, attempts: { ...core.attempts, R3: 0 }, handoffError: undefined };
+  }
+  const hash = world.config?.hash;
+  const newBadConfig = world.config?.valid === false && hash !== undefined && core.attempts.R2 > 0 && hash !== core.repairedConfigHash;
+  const ladderWaiting = core.rung === 'R2' || (core.rung === 'R3' && core.lease === undefined);
+  if (newBadConfig && ladderWaiting && !core.frozen && down) {
+    effects.push({ type: 'note', text: `${core.rung} → R2 (${RUNG_NAMES.R2}): a different bad config than the one restored before` });
+    return { ...core, rung: 'R2', rungSince: world.at, attempts: { ...core.attempts, R2: 0, R3: 0 }, handoffError: undefined };
+  }
+  return core;
+}
+
+function paused(world: World): boolean {
+  return world.pausedUntil !== undefined && world.pausedUntil > world.at;
+}
+
 function decide(core: IncidentCore, world: World, settings: EngineSettings): Decision {
+  // The config lifeguard stopped the Gateway for is valid again: nothing else would ever start it.
+  if (restartAfterFix(core, world)) return { type: 'act', action: 'restart', reason: 'its config is valid again: starting the Gateway lifeguard stopped' };
   if (!ladderApplies(core, world)) return { type: 'stay' };
+  // An owner's (or the rescue agent's) repair is under way: it wins; nothing is escalated meanwhile.
+  if (world.repairBy !== undefined) return { type: 'stay' };
   const elapsed = world.at - core.rungSince;
+  if (world.budgetSpent && world.health.state === 'down' && core.rung !== 'R3') {
+    return { type: 'escalate', to: 'R4', reason: `it is still down and ${world.budgetSpent}` };
+  }
   if (world.peerDown && world.health.state === 'down') {
     const other = world.instance === 'main' ? 'rescue' : 'main';
     return { type: 'escalate', to: 'R4', reason: `the ${other} Gateway is down too: the host, not the Gateway, is the likely problem` };
@@ -112,7 +144,10 @@ function decideHandoff(core: IncidentCore, world: World, settings: EngineSetting
   const lease = core.lease;
   if (!lease) {
     if (core.attempts.R3 > 0) return { type: 'stay' }; // the handoff is under way
-    if (!world.rescueUsable) return { type: 'escalate', to: 'R4', reason: 'the rescue Gateway is not healthy either' };
+    if (!world.rescueUsable) {
+      if (world.rescueComing) return { type: 'stay' }; // still inside its start-up grace: it is coming
+      return { type: 'escalate', to: 'R4', reason: 'the rescue Gateway is not healthy either', frozenFor: 'rescue-unavailable' };
+    }
     return { type: 'act', action: 'handoff', reason: 'handing the main to the rescue bot (incident brief, lease, wake-up)' };
   }
   if (lease.ackedAt === undefined && world.at >= lease.ackBy) {
@@ -140,7 +175,14 @@ function restoreUnavailable(world: World, configBad: boolean): string | undefine
   return undefined;
 }
 
-function escalate(core: IncidentCore, to: Rung, reason: string, at: number): { core: IncidentCore; effects: EngineEffect[] } {
-  const next: IncidentCore = { ...core, rung: to, rungSince: at, ...(to === 'R4' ? { frozen: true } : {}) };
+/** lifeguard stopped the Gateway for its config, and that config now validates: start it, whatever the rung. */
+function restartAfterFix(core: IncidentCore, world: World): boolean {
+  const leased = core.lease !== undefined && world.at < core.lease.until;
+  return core.status === 'open' && world.stoppedForConfig === true && world.health.state === 'down' && !world.processAlive
+    && world.config?.valid === true && world.repairBy === undefined && !paused(world) && !leased;
+}
+
+function escalate(core: IncidentCore, to: Rung, reason: string, at: number, frozenFor?: IncidentCore['frozenFor']): { core: IncidentCore; effects: EngineEffect[] } {
+  const next: IncidentCore = { ...core, rung: to, rungSince: at, ...(to === 'R4' ? { frozen: true, frozenFor } : {}) };
   return { core: next, effects: [{ type: 'note', text: `${core.rung} → ${to} (${RUNG_NAMES[to]}): ${reason}` }] };
 }

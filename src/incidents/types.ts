@@ -40,6 +40,13 @@ export interface IncidentCore {
   readonly lease?: { readonly grantedAt: number; readonly until: number; readonly ackBy: number; readonly ackedAt?: number } | undefined;
   /** Why the handoff to the rescue failed (the rescue down, its workspace not writable, ...). */
   readonly handoffError?: string | undefined;
+  /**
+   * Why R4 froze the incident, when that reason can pass by itself: `rescue-unavailable` is looked at again
+   * once the rescue is healthy (the handoff is made after all).
+   */
+  readonly frozenFor?: 'rescue-unavailable' | undefined;
+  /** The content hash of the bad config that R2 last replaced: a different bad config is a new cause. */
+  readonly repairedConfigHash?: string | undefined;
   /** When the owner was last told anything (reminders count from here). */
   readonly lastAlertAt: number;
   /** Alerts emitted per event, so the n-th alert of a kind always gets the same idempotency key. */
@@ -58,13 +65,21 @@ export interface World {
   /** PM2 runs a process for the app (online, launching or restarting): it restarts crashes itself. */
   readonly processAlive: boolean;
   /** The instance's config file as the guard last judged it; undefined when not guarded (the rescue). */
-  readonly config: { readonly valid: boolean | 'unknown'; readonly detail: string } | undefined;
+  readonly config: { readonly valid: boolean | 'unknown'; readonly detail: string; readonly hash?: string | undefined } | undefined;
   /** The config on disk differs from the newest last-known-good snapshot. */
   readonly configDiffersFromSnapshot: boolean;
   /** Where R2 would take a good config from; undefined when there is none. */
   readonly restoreSource: 'gateway' | 'snapshot' | undefined;
   /** The rescue Gateway is up and answering (for the main's R3); false for the rescue itself. */
   readonly rescueUsable: boolean;
+  /** The rescue is still inside its start-up grace: not usable yet, but coming (R3 waits for it). */
+  readonly rescueComing?: boolean;
+  /** Someone else holds the repair lock (an owner's restart, the rescue agent's restore): lifeguard waits. */
+  readonly repairBy?: string | undefined;
+  /** Why lifeguard may take no automated action now for want of budget, if so (names the budget). */
+  readonly budgetSpent?: string | undefined;
+  /** lifeguard stopped the Gateway because it refused its config, so PM2 will not start it again by itself. */
+  readonly stoppedForConfig?: boolean;
   /** The other instance is down too: the host, not the Gateway, is the likely problem. */
   readonly peerDown: boolean;
   readonly pausedUntil: number | undefined;

@@ -3,6 +3,7 @@ import type { ResolvedInstance } from '../config/instance.js';
 import type { ResolvedInstances } from '../config/resolve-instances.js';
 import { DEFAULT_PROFILE, FLAVOUR_NAMES } from '../config/paths.js';
 import type { GatewayRuntime } from '../runtime/resolve.js';
+import { ANOTHER_SUPERVISOR_EXIT_CODE } from '../daemon/single-instance.js';
 
 /** A PM2 app declaration, as the ecosystem file hands it to `pm2 start`. */
 export interface Pm2App {
@@ -149,6 +150,8 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
         LIFEGUARD_GATEWAY_NODE: ctx.runtime.node,
       },
       autorestart: true,
+      // A copy that found another supervisor on the same LIFEGUARD_HOME must not be started again and again.
+      stop_exit_codes: [ANOTHER_SUPERVISOR_EXIT_CODE],
       min_uptime: 5_000,
       max_restarts: 1_000,
       exp_backoff_restart_delay: 1_000,

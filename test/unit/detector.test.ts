@@ -12,6 +12,10 @@ const settings: DetectorSettings = {
   crashLoopExits: 4,
   crashLoopWindowMs: 600_000,
   maxRestartsPerHour: 2,
+  hangConfirmMs: 0,
+  busyHangConfirmMs: 20_000,
+  settleMs: 0,
+  maxOwnLagMs: 1_000,
 };
 
 const ok = (at: number): DetectorEvent => ({ type: 'probe', at, live: true, ready: true, detail: 'ok' });

@@ -327,7 +327,7 @@ describe('R3: the handoff to the rescue bot', () => {
 
 describe('where R2 takes a good config from', () => {
   it('lifeguard\'s snapshot first, OpenClaw\'s own copy only without one, nothing when neither exists', async () => {
-    const { restoreSourceFor } = await import('../../src/daemon/supervisor.js');
+    const { restoreSourceFor } = await import('../../src/daemon/world.js');
     assert.equal(restoreSourceFor(true, true), 'snapshot');
     assert.equal(restoreSourceFor(true, false), 'snapshot');
     assert.equal(restoreSourceFor(false, true), 'gateway');
