@@ -46,10 +46,12 @@ export class Pm2Bridge {
   private readonly tails = new Map<string, Array<{ stream: 'out' | 'err'; line: string }>>();
   private readonly exitDetails = new Map<string, Pm2ExitDetail>();
   private readonly seen = new Map<string, { pid: number | undefined; restarts: number; startTicks?: number | undefined }>();
+  /** What the previous supervisor last saw, until the first reconcile has compared it with PM2. */
+  private readonly previous: Map<string, Pm2Seen>;
 
   constructor(apps: readonly BridgedApp[], private readonly deps: BridgeDeps, previous: ReadonlyMap<string, Pm2Seen> = new Map()) {
     for (const app of apps) this.apps.set(app.appName, app);
-    for (const [appName, seen] of previous) this.seen.set(appName, { ...seen });
+    this.previous = new Map(previous);
   }
 
   /** What PM2 last showed for the app (pid and restart count), for the status file. */
@@ -127,18 +129,21 @@ export class Pm2Bridge {
       if (described === null) continue;
       const now = this.deps.now();
       const seen = this.seen.get(app.appName);
+      const before = seen ?? this.previous.get(app.appName);
+      this.previous.delete(app.appName);
       if (described?.status === 'online' && described.pid !== undefined) {
         if (seen?.pid !== described.pid) {
-          const missedExit = seen?.pid !== undefined && described.restarts > seen.restarts;
-          if (missedExit) {
-            const missed = `pid ${seen.pid} exited while lifeguard was not listening; PM2 restarted it as pid ${described.pid} (restart count ${seen.restarts} → ${described.restarts})`;
-            this.deps.note(app.appName, missed);
-            await app.dispatch({ type: 'exit', at: now, pid: seen.pid, manual: false, code: null, signal: null, output: [missed], errorOutput: [] });
-          }
-          await this.remember(app.appName, described.pid, described.restarts);
           // Grace runs from the spawn PM2 saw, so a Gateway hung before lifeguard started is not given a new one.
           const age = described.uptimeSince === undefined ? 0 : Math.max(0, Date.now() - described.uptimeSince);
-          await app.dispatch({ type: 'online', at: now - age, pid: described.pid, manual: false });
+          const spawnedAt = now - age;
+          if (before?.pid !== undefined && before.pid !== described.pid && described.restarts > before.restarts) {
+            const missed = `pid ${before.pid} exited while lifeguard was not listening; PM2 restarted it as pid ${described.pid} (restart count ${before.restarts} → ${described.restarts})`;
+            this.deps.note(app.appName, missed);
+            // It exited before the new process was spawned.
+            await app.dispatch({ type: 'exit', at: Math.min(now, spawnedAt - 1), pid: before.pid, manual: false, code: null, signal: null, output: [missed], errorOutput: [] });
+          }
+          await this.remember(app.appName, described.pid, described.restarts);
+          await app.dispatch({ type: 'online', at: spawnedAt, pid: described.pid, manual: false });
         }
       } else if (!TRANSITIONAL_STATUSES.has(described?.status ?? '')) {
         this.seen.set(app.appName, { pid: undefined, restarts: described?.restarts ?? seen?.restarts ?? 0 });

@@ -30,7 +30,7 @@ export function supervisorLockPath(home: string): string {
  * start time). A second copy waits briefly for a previous one that is shutting down, then refuses, before
  * it has connected to anything or sent anything. Returns the release function.
  */
-export async function holdSupervisorLock(home: string, at: Date): Promise<() => Promise<void>> {
+export async function holdSupervisorLock(home: string, at: Date, handoverWaitMs = HANDOVER_WAIT_MS): Promise<() => Promise<void>> {
   const path = supervisorLockPath(home);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const self = await readProcStat(process.pid);
@@ -49,7 +49,7 @@ export async function holdSupervisorLock(home: string, at: Date): Promise<() => 
     const held = await readFile(path, 'utf8').catch(() => undefined);
     const holder = parseHolder(held);
     if (holder && holder.pid !== process.pid && (await isRunning(holder))) {
-      if (waited >= HANDOVER_WAIT_MS) {
+      if (waited >= handoverWaitMs) {
         throw new UserError(
           `another lifeguard supervisor (pid ${holder.pid}, running since ${holder.since}) already watches ${home}; this one exits and sends nothing. ` +
           `Stop that one first (npx pm2 delete lifeguard with its PM2_HOME, or kill ${holder.pid}).`,
