@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { UserError } from '../core/errors.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
+import { monotonicMs } from '../core/clock.js';
 
 /** The exit code of a repair command that gave up waiting for another repair. */
 export const BUSY_EXIT_CODE = 4;
@@ -15,6 +16,12 @@ export const BUSY_EXIT_CODE = 4;
  */
 export const REPAIR_LOCK_STALE_MS = 30_000;
 const UPDATE_MS = 5_000;
+/**
+ * proper-lockfile's own staleness compares the lock's mtime with the wall clock, which a clock step
+ * fools. It is set out of reach; waiters judge staleness themselves: the holder's process is gone, or the
+ * mtime stopped changing for REPAIR_LOCK_STALE_MS of the waiter's monotonic time.
+ */
+const WALL_CLOCK_STALE_MS = 7 * 86_400_000;
 const POLL_MS = 250;
 
 /** Who holds the repair lock, for the message a waiter gets; written beside the lock once it is taken. */
@@ -66,14 +73,16 @@ async function acquireRepairLock(home: string, options: RepairLockOptions): Prom
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   // proper-lockfile locks `<target>.lock`; the target itself only has to exist.
   await (await open(target, 'a', 0o600)).close();
-  const started = Date.now();
+  const started = monotonicMs();
+  let lastMtime: number | undefined;
+  let mtimeSteadySince = started;
   for (;;) {
     // Set when proper-lockfile finds the lock taken over (we failed to refresh it in time): the sidecar
     // then belongs to the new holder and must be left alone.
     let compromised = false;
     try {
       const release = await lockfile.lock(target, {
-        stale: REPAIR_LOCK_STALE_MS, update: UPDATE_MS, realpath: false, retries: 0,
+        stale: WALL_CLOCK_STALE_MS, update: UPDATE_MS, realpath: false, retries: 0,
         // The default throws from a timer, which would kill the supervisor; the repair finishes either way.
         onCompromised: () => { compromised = true; },
       });
@@ -91,10 +100,22 @@ async function acquireRepairLock(home: string, options: RepairLockOptions): Prom
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-      const waited = Date.now() - started;
+      const mtime = await stat(`${target}.lock`).then((s) => s.mtimeMs, () => undefined);
+      if (mtime !== lastMtime) {
+        lastMtime = mtime;
+        mtimeSteadySince = monotonicMs();
+      }
+      const holder = await readRepairLockHolder(home);
+      const holderGone = holder !== undefined && holder.host === hostname() && !isAlive(holder.pid);
+      if (holderGone || monotonicMs() - mtimeSteadySince >= REPAIR_LOCK_STALE_MS) {
+        // The holder died (or froze) without releasing it: take the lock over.
+        await rm(`${target}.lock`, { recursive: true, force: true }).catch(() => undefined);
+        continue;
+      }
+      const waited = monotonicMs() - started;
       if (waited >= options.timeoutMs) {
         const refreshedAt = await stat(`${target}.lock`).then((s) => s.mtimeMs, () => Date.now());
-        throw new UserError(describeBusy(await readRepairLockHolder(home), { now: Date.now(), waitedMs: waited, refreshedAt, alive: isAlive }), BUSY_EXIT_CODE);
+        throw new UserError(describeBusy(holder, { now: Date.now(), waitedMs: waited, refreshedAt, alive: isAlive }), BUSY_EXIT_CODE);
       }
       await sleep(Math.min(POLL_MS, options.timeoutMs - waited));
     }

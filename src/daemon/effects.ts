@@ -50,10 +50,16 @@ export async function executeEffect(effect: DetectorEffect, ctx: EffectContext):
       ctx.note(text);
       return;
     }
-    case 'stop':
-      log.warn({ reason: redactText(effect.reason, ctx.secrets()) }, 'stopping the PM2 app so PM2 does not loop it');
-      await ctx.pm2.stop(ctx.appName).catch((error: unknown) => log.error({ err: error }, 'PM2 stop failed'));
+    case 'stop': {
+      // Like the kill: a person's or the rescue's repair under way wins over lifeguard's stop.
+      const stopped = await withRepairLock(ctx.home, { timeoutMs: 0, who: 'lifeguard', what: `stop of ${ctx.name} (${effect.reason})`, expectedMs: 10_000 }, async () => {
+        await ctx.pm2.stop(ctx.appName).catch((error: unknown) => log.error({ err: error }, 'PM2 stop failed'));
+        return 'stopped the PM2 app so PM2 does not loop it';
+      }).catch((error: unknown) => `did not stop it: another repair holds the lock (${errorMessage(error)})`);
+      log.warn({ reason: redactText(effect.reason, ctx.secrets()) }, stopped);
+      ctx.note(stopped);
       return;
+    }
   }
 }
 

@@ -19,11 +19,11 @@ function deskWith(world: (at: number) => Partial<World>, act: (action: IncidentA
   let clock = Date.parse('2026-12-02T21:00:00Z');
   const alerts: Alert[] = [];
   const actions: IncidentAction[] = [];
-  const desk = new IncidentDesk({
+  const desk: IncidentDesk = new IncidentDesk({
     home, host: 'test', settings, log: createLogger({ level: 'silent' }), now: () => clock,
     enqueue: async (alert) => void alerts.push(alert),
     configPathOf: () => '/x/openclaw.json',
-    world: async (instance, health) => ({
+    world: async (instance, health): Promise<World> => ({
       at: clock, instance, health: health ?? { state: 'healthy', classification: undefined, reason: 'probes pass' },
       processAlive: false, config: { valid: true, detail: 'valid' }, configDiffersFromSnapshot: false, restoreSource: 'snapshot',
       rescueUsable: true, peerDown: false, pausedUntil: undefined, actionsLastHour: desk.actionsLastHour(clock), ...world(clock),
