@@ -2,19 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialSnapshot, judgeFailure, step } from '../../src/detector/machine.js';
 import type { DetectorEffect, DetectorEvent, DetectorSettings, DetectorSnapshot, FailureEvidence } from '../../src/detector/types.js';
+import { detectorSettingsFor } from '../helpers/settings.js';
 
-const settings: DetectorSettings = {
-  failureThreshold: 3,
-  successThreshold: 2,
-  startupGraceMs: 60_000,
-  crashLoopExits: 4,
-  crashLoopWindowMs: 600_000,
-  maxRestartsPerHour: 4,
-  hangConfirmMs: 4_000,
-  busyHangConfirmMs: 20_000,
-  settleMs: 120_000,
-  maxOwnLagMs: 1_000,
-};
+const settings: DetectorSettings = detectorSettingsFor();
 
 const calm: FailureEvidence = { processState: 'S', ownLagMs: 5 };
 const busy: FailureEvidence = { processState: 'R', ownLagMs: 40, busy: 'CPU pressure 80%, I/O pressure 35%' };

@@ -6,12 +6,9 @@ import { readIncident } from '../../src/incidents/store.js';
 import type { EngineSettings, IncidentAction, World } from '../../src/incidents/types.js';
 import type { Alert } from '../../src/notify/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { engineSettingsFor } from '../helpers/settings.js';
 
-const settings: EngineSettings = {
-  reminderIntervalMs: 3_600_000, resolveAfterMs: 60_000, maxActionsPerHour: 6, restartAttempts: 2,
-  restartDeadlineMs: 240_000, restoreAttempts: 1, restoreDeadlineMs: 240_000, handoffAvailable: true,
-  leaseMs: 600_000, ackDeadlineMs: 180_000,
-};
+const settings: EngineSettings = engineSettingsFor({ handoffAvailable: true });
 
 /** A desk on a fake clock, whose world is whatever the test says it is now. */
 function deskWith(world: (at: number) => Partial<World>, act: (action: IncidentAction) => ActionOutcome = () => ({ ok: true, detail: 'done' })) {

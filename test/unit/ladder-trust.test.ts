@@ -2,19 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stepIncident } from '../../src/incidents/engine.js';
 import type { EngineEffect, EngineSettings, IncidentCore, World } from '../../src/incidents/types.js';
+import { engineSettingsFor } from '../helpers/settings.js';
 
-const settings: EngineSettings = {
-  reminderIntervalMs: 3_600_000,
-  resolveAfterMs: 60_000,
-  maxActionsPerHour: 6,
-  restartAttempts: 2,
-  restartDeadlineMs: 240_000,
-  restoreAttempts: 1,
-  restoreDeadlineMs: 240_000,
-  handoffAvailable: true,
-  leaseMs: 600_000,
-  ackDeadlineMs: 180_000,
-};
+const settings: EngineSettings = engineSettingsFor({ handoffAvailable: true });
 
 const T0 = Date.parse('2026-12-02T21:00:00Z');
 

@@ -9,12 +9,10 @@ import { InstanceWatcher } from '../../src/daemon/instance-watcher.js';
 import { Pm2Bridge } from '../../src/daemon/pm2-bridge.js';
 import { OperatorActionTracker } from '../../src/daemon/pm2-events.js';
 import type { ProbeCycleResult } from '../../src/probes/cycle.js';
+import { detectorSettingsFor } from '../helpers/settings.js';
 
 const silent = createLogger({ level: 'silent' });
-const settings: DetectorSettings = {
-  failureThreshold: 3, successThreshold: 2, startupGraceMs: 60_000, crashLoopExits: 5, crashLoopWindowMs: 600_000,
-  maxRestartsPerHour: 4, hangConfirmMs: 4_000, busyHangConfirmMs: 20_000, settleMs: 0, maxOwnLagMs: 1_000,
-};
+const settings: DetectorSettings = detectorSettingsFor({ crashLoopExits: 5, settleMs: 0 });
 
 /** A PM2 that answers `describe` from a table the test edits. */
 function fakePm2(apps: Record<string, AppStatus>): Pm2Client {
