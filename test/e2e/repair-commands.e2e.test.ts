@@ -72,7 +72,9 @@ describe('repair commands on OpenClaw: diagnose, config validate, restart, logs'
     assert.deepEqual(d.fix, []);
     assert.equal(d.probes.live, true);
     assert.equal(d.probes.ready, true);
-    assert.deepEqual(d.config, { valid: true, detail: 'valid (checked by gateway-rpc)' });
+    // The running Gateway's RPC answers in milliseconds; on a busy machine it may miss its time-out and the CLI decides.
+    assert.equal(d.config.valid, true);
+    assert.match(d.config.detail, /^valid \(checked by gateway-(rpc|cli)\)$/);
     assert.equal(d.port.port, run.ports.main);
     assert.deepEqual(d.port.holders.map((h) => h.pid), [pm2.pid], 'the main Gateway under PM2 holds its port');
     assert.deepEqual({ reachable: d.pm2.reachable, status: d.pm2.status, pid: d.pm2.pid }, { reachable: true, status: 'online', pid: pm2.pid });
