@@ -15,6 +15,7 @@ import { connectPm2 } from '../actions/pm2.js';
 import { resumeSnapshot } from '../detector/machine.js';
 import type { DetectorEffect } from '../detector/types.js';
 import { readProcStat } from '../host/proc-stat.js';
+import { killRunningGatewayClis } from '../guard/gateway-cli.js';
 import { busyReason, readPressure } from '../host/pressure.js';
 import { activePause, pausesPath, readPauses, type Pauses } from '../incidents/pauses.js';
 import type { World } from '../incidents/types.js';
@@ -379,7 +380,9 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     void surfaces?.stop();
     for (const watcher of watchers) watcher.stop();
     for (const session of sessions) session.close();
-    void writeStatus(config.home, currentStatus()).finally(() => releaseLock().finally(() => process.exit(0)));
+    void killRunningGatewayClis()
+      .then(() => writeStatus(config.home, currentStatus()))
+      .finally(() => releaseLock().finally(() => process.exit(0)));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));

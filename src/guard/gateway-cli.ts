@@ -25,6 +25,14 @@ export interface GatewayCliOptions {
   readonly timeoutMs: number;
 }
 
+/** Gateway CLI runs in flight: a supervisor that stops must not leave them behind as orphans. */
+const running = new Set<number>();
+
+/** SIGKILLs every Gateway CLI run still in flight, with what it spawned (the supervisor is stopping). */
+export async function killRunningGatewayClis(): Promise<void> {
+  await Promise.all([...running].map((pid) => killTree(pid)));
+}
+
 /** A Gateway CLI prints a few KB; anything beyond this is noise that must not fill lifeguard's memory. */
 const MAX_OUTPUT_CHARS = 512 * 1024;
 
@@ -46,6 +54,9 @@ export function runGatewayCli(cli: GatewayCli, args: readonly string[], options:
       resolve({ code: null, stdout, stderr, timedOut, spawnError: errorMessage(error), ms: elapsed() });
       return;
     }
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    child.on('exit', () => { if (pid !== undefined) running.delete(pid); });
     child.stdout?.on('data', (chunk: Buffer) => { stdout = capped(stdout + chunk.toString()); });
     child.stderr?.on('data', (chunk: Buffer) => { stderr = capped(stderr + chunk.toString()); });
     const timer = setTimeout(() => {
