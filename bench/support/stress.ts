@@ -1,0 +1,59 @@
+/**
+ * Machine load for the benchmarks: stress-ng (Debian package `stress-ng`) in its own process group,
+ * bounded by its own --timeout so that it stops even when the benchmark dies.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const STRESS_INSTALL_HINT = 'stress-ng is not installed: apt-get update && apt-get install -y stress-ng';
+
+/** Throws with the install hint when `stress-ng` cannot be run. */
+export function requireStressNg(): void {
+  const probe = spawnSync('stress-ng', ['--version'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) throw new Error(STRESS_INSTALL_HINT);
+}
+
+export interface StressLoad {
+  /** What it runs, as a shell would print it. */
+  readonly command: string;
+  /** Ends every worker (SIGTERM to the group, SIGKILL after 10 s) and removes its scratch dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `stress-ng <workers>` for at most `maxSeconds`. Disk workers (--hdd, --io) write into a fresh
+ * dir under `scratchParent`, which must be on a real disk (not tmpfs) for the load to be disk I/O.
+ */
+export function startStress(workers: readonly string[], maxSeconds: number, scratchParent: string): StressLoad {
+  const scratch = mkdtempSync(join(scratchParent, 'lg-bench-io-'));
+  const args = [...workers, '--temp-path', scratch, '--timeout', `${Math.ceil(maxSeconds)}s`];
+  const child: ChildProcess = spawn('stress-ng', args, { detached: true, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', () => undefined);
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // gone already
+    }
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    command: `stress-ng ${args.join(' ')}`,
+    stop: () => {
+      stopped ??= (async () => {
+        if (child.pid !== undefined) {
+          signalGroup('SIGTERM');
+          const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 10_000))]);
+          if (timedOut) signalGroup('SIGKILL');
+          await exited;
+          // stress-ng reaps its workers before it exits; a straggler of the group would still load the machine.
+          signalGroup('SIGKILL');
+        }
+        rmSync(scratch, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
