@@ -16,7 +16,8 @@
  *               fault -> `down`               (targets: SIGSTOP <= 10 s; busy loop <= 10 s idle, <= 30 s loaded)
  *
  * Other settings: BENCH_RUNS (5) and BENCH_IDLE_MS (60000) for `idle`, as in bench/detection.ts;
- * BENCH_IO_DIR: where stress-ng's disk workers write (default: the repository's dir; must be a real disk).
+ * BENCH_IO_DIR: where stress-ng's disk workers write (must be a real disk; default: the run's temp dir,
+ * or the repository's dir when /tmp is a tmpfs).
  * Quick run: BENCH_SOAK_MINUTES=2 BENCH_ROUNDS=2 BENCH_HANG_RUNS=2 BENCH_RUNS=3 BENCH_IDLE_MS=30000.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ import { formatIdle, measureIdle } from './support/idle-figures.js';
 import {
   CLOCK_TICKS_PER_SECOND, bothHealthy, cpuTicks, describeEntry, journalAfter, machineLoad, median, summary, timeToJournal,
 } from './support/measure.js';
-import { requireStressNg, startStress, type StressLoad } from './support/stress.js';
+import { diskDir, requireStressNg, startStress, type StressLoad } from './support/stress.js';
 import { startThirdGateway, type ThirdGateway } from './support/third-gateway.js';
 
 const SCENARIOS = ['idle', 'soak', 'restarts', 'cold-start', 'hang'] as const;
@@ -51,7 +52,6 @@ const settings = {
   hangRuns: numberSetting('BENCH_HANG_RUNS', 3),
   idleRuns: numberSetting('BENCH_RUNS', 5),
   idleMs: numberSetting('BENCH_IDLE_MS', 60_000),
-  ioDir: process.env.BENCH_IO_DIR || REPO_ROOT,
 };
 
 const CPU_LOAD = ['--cpu', '8'];
@@ -62,10 +62,10 @@ const SPIN_PRELOAD = fileURLToPath(new URL('../test/fixtures/spin-preload.mjs', 
 const progress = (text: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${text}\n`);
 
 /** Everything that must be stopped when the benchmark ends, however it ends. */
-const running = { stress: new Set<StressLoad>(), third: new Set<ThirdGateway>() };
+const running = { stress: new Set<StressLoad>(), third: new Set<ThirdGateway>(), ioDir: REPO_ROOT };
 
 function load(workers: readonly string[], maxMs: number): StressLoad {
-  const stress = startStress(workers, maxMs / 1000, settings.ioDir);
+  const stress = startStress(workers, maxMs / 1000, running.ioDir);
   running.stress.add(stress);
   progress(`load: ${stress.command}`);
   return stress;
@@ -234,9 +234,16 @@ async function restartRound(run: LifeguardRun, receiver: Receiver, round: number
 
 async function restarts(run: LifeguardRun, receiver: Receiver, withThird: boolean): Promise<string[]> {
   const results: RoundResult[] = [];
-  for (let round = 1; round <= settings.rounds; round += 1) {
+  const failures: string[] = [];
+  for (let round = 1; round <= settings.rounds && failures.length === 0; round += 1) {
     progress(`${withThird ? 'cold-start' : 'restarts'} round ${round}/${settings.rounds}`);
-    results.push(await restartRound(run, receiver, round, withThird));
+    const seen = run.journal().length;
+    try {
+      results.push(await restartRound(run, receiver, round, withThird));
+    } catch (error) {
+      // Typically a Gateway that never came back: what the journal says is the finding.
+      failures.push(`round ${round} FAILED: ${error instanceof Error ? error.message : String(error)}`, ...journalAfter(run, seen).map((e) => `  ${describeEntry(e)}`));
+    }
   }
   const sum = (pick: (r: RoundResult) => number) => results.reduce((total, r) => total + pick(r), 0);
   const name = withThird ? 'cold-start' : 'restarts';
@@ -244,8 +251,9 @@ async function restarts(run: LifeguardRun, receiver: Receiver, withThird: boolea
   return [
     `${name}: ${settings.rounds} x (stress-ng ${MIXED_LOAD.join(' ')}${what}; pm2 restart of both Gateways at once; ${settings.watchMs / 1000} s watched)`,
     ...indent(results.flatMap((r) => r.lines)),
+    ...indent(failures),
     `    restart -> healthy (both Gateways, all rounds): ${summary(results.flatMap((r) => r.healthyAfterMs))}`,
-    `SUMMARY ${name}: ${sum((r) => r.hung)} hung verdicts, ${sum((r) => r.kills)} kills (unasked PM2 restarts), ${sum((r) => r.downs)} down verdicts, ${sum((r) => r.alerts)} alerts in ${settings.rounds} rounds   target 0 hung, 0 kills`,
+    `SUMMARY ${name}: ${sum((r) => r.hung)} hung verdicts, ${sum((r) => r.kills)} kills (unasked PM2 restarts), ${sum((r) => r.downs)} down verdicts, ${sum((r) => r.alerts)} alerts in ${results.length} rounds${failures.length > 0 ? ' (then a round FAILED)' : ''}   target 0 hung, 0 kills`,
   ];
 }
 
@@ -301,6 +309,21 @@ async function idle(run: LifeguardRun): Promise<string[]> {
   ];
 }
 
+function runScenario(scenario: Scenario, run: LifeguardRun, receiver: Receiver, trigger: string): Promise<string[]> {
+  switch (scenario) {
+    case 'idle':
+      return idle(run);
+    case 'soak':
+      return soak(run, receiver);
+    case 'restarts':
+      return restarts(run, receiver, false);
+    case 'cold-start':
+      return restarts(run, receiver, true);
+    case 'hang':
+      return hang(run, trigger);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 function chosenScenarios(args: readonly string[]): Scenario[] {
@@ -315,6 +338,7 @@ async function main(): Promise<void> {
   const receiver = await Receiver.start();
   const run = await LifeguardRun.create({ flavour: 'openclaw' });
   const trigger = `${run.dir}/spin-trigger`;
+  running.ioDir = process.env.BENCH_IO_DIR || diskDir(run.dir, REPO_ROOT);
   let stopping = false;
   const cleanUp = async () => {
     for (const stress of running.stress) await stress.stop();
@@ -355,22 +379,11 @@ async function main(): Promise<void> {
       progress(`scenario ${scenario}`);
       const started = Date.now();
       let lines: string[];
-      switch (scenario) {
-        case 'idle':
-          lines = await idle(run);
-          break;
-        case 'soak':
-          lines = await soak(run, receiver);
-          break;
-        case 'restarts':
-          lines = await restarts(run, receiver, false);
-          break;
-        case 'cold-start':
-          lines = await restarts(run, receiver, true);
-          break;
-        case 'hang':
-          lines = await hang(run, trigger);
-          break;
+      try {
+        lines = await runScenario(scenario, run, receiver, trigger);
+      } catch (error) {
+        // One scenario that cannot go on (a Gateway that never came back) must not lose the others' figures.
+        lines = [`${scenario}: FAILED: ${error instanceof Error ? error.message : String(error)}`, `SUMMARY ${scenario}: failed, see above`];
       }
       lines.push(`    (${scenario} took ${((Date.now() - started) / 60_000).toFixed(1)} min)`);
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -3,7 +3,7 @@
  * bounded by its own --timeout so that it stops even when the benchmark dies.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const STRESS_INSTALL_HINT = 'stress-ng is not installed: apt-get update && apt-get install -y stress-ng';
@@ -12,6 +12,13 @@ export const STRESS_INSTALL_HINT = 'stress-ng is not installed: apt-get update &
 export function requireStressNg(): void {
   const probe = spawnSync('stress-ng', ['--version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) throw new Error(STRESS_INSTALL_HINT);
+}
+
+const TMPFS_MAGIC = 0x01021994;
+
+/** `preferred` when it is on a disk, else `fallback`: disk workers writing into tmpfs only fill memory. */
+export function diskDir(preferred: string, fallback: string): string {
+  return statfsSync(preferred).type === TMPFS_MAGIC ? fallback : preferred;
 }
 
 export interface StressLoad {
