@@ -2,9 +2,10 @@
  * Machine load for the benchmarks: stress-ng (Debian package `stress-ng`) in its own process group,
  * bounded by its own --timeout so that it stops even when the benchmark dies.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { groupLeader } from './process-group.js';
 
 export const STRESS_INSTALL_HINT = 'stress-ng is not installed: apt-get update && apt-get install -y stress-ng';
 
@@ -35,32 +36,13 @@ export interface StressLoad {
 export function startStress(workers: readonly string[], maxSeconds: number, scratchParent: string): StressLoad {
   const scratch = mkdtempSync(join(scratchParent, 'lg-bench-io-'));
   const args = [...workers, '--temp-path', scratch, '--timeout', `${Math.ceil(maxSeconds)}s`];
-  const child: ChildProcess = spawn('stress-ng', args, { detached: true, stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', () => undefined);
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // gone already
-    }
-  };
-  let stopped: Promise<void> | undefined;
+  const leader = groupLeader(spawn('stress-ng', args, { detached: true, stdio: 'ignore' }));
   return {
     command: `stress-ng ${args.join(' ')}`,
-    stop: () => {
-      stopped ??= (async () => {
-        if (child.pid !== undefined) {
-          signalGroup('SIGTERM');
-          const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 10_000))]);
-          if (timedOut) signalGroup('SIGKILL');
-          await exited;
-          // stress-ng reaps its workers before it exits; a straggler of the group would still load the machine.
-          signalGroup('SIGKILL');
-        }
-        rmSync(scratch, { recursive: true, force: true });
-      })();
-      return stopped;
+    stop: async () => {
+      // stress-ng reaps its workers before it exits; the group is killed after it all the same.
+      await leader.stop(10_000);
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

@@ -6,8 +6,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pickFreeBasePorts, pollUntil, runtimePaths, type LifeguardRun } from '../../test/helpers/harness.js';
-import { isAlive, listeningPortsOf } from '../../test/helpers/processes.js';
+import { pickFreeBasePorts, runtimePaths, type LifeguardRun } from '../../test/helpers/harness.js';
+import { listeningPortsOf } from '../../test/helpers/processes.js';
+import { groupLeader } from './process-group.js';
 
 export interface ThirdGateway {
   readonly pid: number;
@@ -30,7 +31,7 @@ export async function startThirdGateway(run: LifeguardRun, name: string): Promis
   const [port] = await pickFreeBasePorts(1);
   const log = openSync(join(run.dir, `${name}.log`), 'a');
   const started = Date.now();
-  const child = spawn(runtime.node, [runtime.entry, 'gateway', '--port', String(port)], {
+  const leader = groupLeader(spawn(runtime.node, [runtime.entry, 'gateway', '--port', String(port)], {
     cwd: stateDir,
     detached: true,
     stdio: ['ignore', log, log],
@@ -45,33 +46,21 @@ export async function startThirdGateway(run: LifeguardRun, name: string): Promis
       OPENCLAW_NO_RESPAWN: '1',
       OPENCLAW_DISABLE_BONJOUR: '1',
     },
-  });
+  }));
   closeSync(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', () => undefined);
-  const pid = child.pid!;
+  const pid = leader.pid;
   let listeningAt: number | undefined;
   const watcher = setInterval(() => {
     if (listeningAt === undefined && listeningPortsOf(pid).includes(port!)) listeningAt = Date.now();
   }, 500);
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // gone already
-    }
-  };
   return {
     pid,
     port: port!,
     listeningAfterMs: () => (listeningAt === undefined ? undefined : listeningAt - started),
     kill: async () => {
       clearInterval(watcher);
-      signalGroup('SIGTERM');
-      const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 5_000))]);
-      if (timedOut) signalGroup('SIGKILL');
       // Its state dir stays until the run is removed: the harness's teardown finds its /tmp lock files through it.
-      await pollUntil(`the third Gateway (pid ${pid}) to exit`, () => !isAlive(pid), { timeoutMs: 10_000, intervalMs: 200 }).catch(() => undefined);
+      await leader.stop(5_000);
     },
   };
 }
