@@ -31,7 +31,7 @@ import { formatIdle, measureIdle } from './support/idle-figures.js';
 import {
   CLOCK_TICKS_PER_SECOND, bothHealthy, cpuTicks, describeEntry, journalAfter, machineLoad, median, summary, timeToJournal,
 } from './support/measure.js';
-import { diskDir, requireStressNg, startStress, type StressLoad } from './support/stress.js';
+import { diskDir, requireStressNg, startStress, type StressLoad } from '../test/helpers/stress.js';
 import { startThirdGateway, type ThirdGateway } from './support/third-gateway.js';
 
 const SCENARIOS = ['idle', 'soak', 'restarts', 'cold-start', 'hang'] as const;

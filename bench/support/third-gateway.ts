@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { pickFreeBasePorts, runtimePaths, type LifeguardRun } from '../../test/helpers/harness.js';
 import { listeningPortsOf } from '../../test/helpers/processes.js';
-import { groupLeader } from './process-group.js';
+import { groupLeader } from '../../test/helpers/process-group.js';
 
 export interface ThirdGateway {
   readonly pid: number;

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startAlertedRun, type AlertedRun } from '../helpers/alerted-run.js';
-import { describeResult, instanceOf, pollUntil } from '../helpers/harness.js';
+import { REPO_ROOT, describeResult, instanceOf, pollUntil } from '../helpers/harness.js';
+import { diskDir } from '../helpers/stress.js';
 import { startLoad } from '../helpers/load.js';
 
-const SPIN_PRELOAD = fileURLToPath(new URL('../fixtures/spin-on-trigger.mjs', import.meta.url));
+const SPIN_PRELOAD = fileURLToPath(new URL('../fixtures/spin-preload.mjs', import.meta.url));
 const LOADED_WATCH_MS = 100_000;
 
 describe('trust under load (real OpenClaw Gateways under a real PM2)', { timeout: 15 * 60_000 }, () => {
@@ -23,7 +24,7 @@ describe('trust under load (real OpenClaw Gateways under a real PM2)', { timeout
     trigger = `${scratch}.trigger`;
     setup = await startAlertedRun({
       flavour: 'openclaw',
-      config: [`  instances: { main: { env: { NODE_OPTIONS: '--import ${SPIN_PRELOAD}', LIFEGUARD_TEST_SPIN_TRIGGER: '${trigger}' } } },`],
+      config: [`  instances: { main: { env: { NODE_OPTIONS: '--import ${SPIN_PRELOAD}', LG_TEST_SPIN_TRIGGER: '${trigger}' } } },`],
     });
     await setup.comeUp(240_000);
   });
@@ -35,7 +36,7 @@ describe('trust under load (real OpenClaw Gateways under a real PM2)', { timeout
   it('kills nothing that is alive while both Gateways restart into CPU and disk load', async () => {
     const { run } = setup;
     const mark = { main: run.journalSince(0, 'main').length, rescue: run.journalSince(0, 'rescue').length };
-    const load = startLoad({ cpuWorkers: 4, ioWorkers: 2, under: run.dir });
+    const load = startLoad({ cpuWorkers: 4, ioWorkers: 2, under: diskDir(run.dir, REPO_ROOT), maxSeconds: 300 });
     try {
       // Both Gateways cold-start at once into the load: the moment an older lifeguard killed healthy ones.
       const restarted = await run.pm2(['restart', 'gateway-main', 'gateway-rescue'], { timeoutMs: 120_000 });
@@ -61,7 +62,7 @@ describe('trust under load (real OpenClaw Gateways under a real PM2)', { timeout
       });
       assert.match(hung.reason, /no answer for \d+ probes over \d+ s while the process is alive/);
     } finally {
-      // The restarted Gateway loads the same preload: it must not find the trigger.
+      // The preload removes the trigger when it starts spinning; a test that failed before must not leave it.
       rmSync(trigger, { force: true });
     }
     const after = await run.waitForStatus('main healthy on a new pid', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'main').pid !== before.pid, 240_000);

@@ -1,22 +1,17 @@
 /**
  * Real load for the trust-under-load tests: CPU and disk I/O at once, the mix that made an older lifeguard
  * kill healthy Gateways. stress-ng (Debian package, installed by .ci/run) when it is on the PATH; otherwise
- * Node processes that spin and write+fsync, so `npm test` still loads the machine where stress-ng is absent.
+ * Node processes that spin and write+fsync, so that `npm test` still loads the machine where it is absent.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { groupLeader } from './process-group.js';
+import { startStress } from './stress.js';
 
 export interface Load {
   readonly tool: 'stress-ng' | 'node';
   stop(): Promise<void>;
-}
-
-export interface LoadSpec {
-  readonly cpuWorkers: number;
-  readonly ioWorkers: number;
-  /** Where disk workers write (a folder on the disk the Gateways use). */
-  readonly under: string;
 }
 
 const NODE_CPU = 'for (;;) {}';
@@ -27,37 +22,30 @@ const block = Buffer.alloc(1 << 20, 7);
 for (;;) { const fd = openSync(file, 'w'); for (let i = 0; i < 32; i += 1) { writeSync(fd, block); fsyncSync(fd); } closeSync(fd); rmSync(file); }
 `;
 
-export function hasStressNg(): boolean {
+function hasStressNg(): boolean {
   return spawnSync('stress-ng', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export function startLoad(spec: LoadSpec): Load {
-  const dir = mkdtempSync(join(spec.under, 'load-'));
-  const children: ChildProcess[] = [];
-  const tool = hasStressNg() ? 'stress-ng' : 'node';
-  if (tool === 'stress-ng') {
-    children.push(spawn('stress-ng', [
-      '--cpu', String(spec.cpuWorkers), '--hdd', String(spec.ioWorkers), '--hdd-bytes', '64M', '--io', String(spec.ioWorkers),
-      '--temp-path', dir, '--timeout', '600s', '--quiet',
-    ], { stdio: 'ignore', detached: true }));
-  } else {
-    for (let i = 0; i < spec.cpuWorkers; i += 1) children.push(spawn(process.execPath, ['-e', NODE_CPU], { stdio: 'ignore' }));
-    for (let i = 0; i < spec.ioWorkers; i += 1) children.push(spawn(process.execPath, ['-e', NODE_IO, dir], { stdio: 'ignore' }));
+/** `cpuWorkers` spinning and `ioWorkers` writing to the disk under `under`, for at most `maxSeconds`. */
+export function startLoad(spec: { cpuWorkers: number; ioWorkers: number; under: string; maxSeconds: number }): Load {
+  if (hasStressNg()) {
+    const io = String(spec.ioWorkers);
+    const stress = startStress(['--cpu', String(spec.cpuWorkers), '--hdd', io, '--hdd-bytes', '64M', '--io', io], spec.maxSeconds, spec.under);
+    return { tool: 'stress-ng', stop: () => stress.stop() };
   }
+  const scratch = mkdtempSync(join(spec.under, 'lg-load-'));
+  const workers = [
+    ...Array.from({ length: spec.cpuWorkers }, () => ['-e', NODE_CPU]),
+    ...Array.from({ length: spec.ioWorkers }, () => ['-e', NODE_IO, scratch]),
+  ].map((args) => groupLeader(spawn(process.execPath, args, { detached: true, stdio: 'ignore' })));
+  const deadline = setTimeout(() => void Promise.all(workers.map((w) => w.stop(1_000))), spec.maxSeconds * 1_000);
+  deadline.unref();
   return {
-    tool,
+    tool: 'node',
     stop: async () => {
-      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        // stress-ng's workers are its children, in the process group it leads.
-        try {
-          process.kill(tool === 'stress-ng' ? -child.pid! : child.pid!, 'SIGKILL');
-        } catch {
-          resolve();
-        }
-      })));
-      rmSync(dir, { recursive: true, force: true });
+      clearTimeout(deadline);
+      await Promise.all(workers.map((w) => w.stop(1_000)));
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
 }
