@@ -156,7 +156,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     }),
   });
   const saveStatus = () => writeStatus(config.home, currentStatus());
-  const surfaces = await startToolSurfaces({ config, log, pm2, host, currentStatus, alert: (alert) => dispatcher.enqueue(alert) });
+  const surfaces = await startToolSurfaces({ config, log, pm2, host, runtime, providers: providers.map((p) => p.name), currentStatus, alert: (alert) => dispatcher.enqueue(alert) });
   const { metrics } = surfaces;
 
   // Routine probe results are written every few seconds; a state change within a moment.
@@ -196,7 +196,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         desk?.countAction(Date.now());
         metrics.countRestart(name);
       }
-      if (effect.type === 'transition') metrics.setState(name, effect.to);
       await executeEffect(effect, { name, appName: instances[name].appName, pm2, log, journal, secrets });
       if (effect.type === 'transition') {
         void desk?.note(name, 'state', `${effect.from} → ${effect.to}: ${redactText(effect.reason, secrets())}`);
@@ -346,7 +345,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     instance: () => instances.main, homes, settings: config.guard, log,
     onVerdict: (view) => {
       // The first verdict arrives while the guard starts; the steps below run once it exists.
-      metrics.setConfigValid('main', view.valid);
       if (!guardStarted) return;
       void desk?.note('main', 'guard', `config ${view.valid === true ? 'valid' : view.valid === false ? 'INVALID' : 'not checked'}: ${view.detail}`);
       void desk?.observe('main');
@@ -442,7 +440,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       const open = desk?.current(name);
       if (open && open.id !== countedIncidents.get(name)) metrics.countIncident(name);
       countedIncidents.set(name, open?.id);
-      metrics.setIncidentOpen(name, open !== undefined);
     }
     await snapshotIfGood(`healthy for ${formatDuration(config.snapshots.healthyForMs)} on a valid config`, config.snapshots.healthyForMs);
     if (ticks % OUTBOX_PRUNE_TICKS === 0) await outbox.prune(OUTBOX_KEEP_MS, Date.now());
