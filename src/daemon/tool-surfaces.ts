@@ -1,8 +1,12 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AppStatus, Pm2Client } from '../actions/pm2.js';
 import type { LifeguardConfig } from '../config/load.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
 import { appNameOf } from '../config/instance.js';
+import { parseDotEnv } from '../config/gateway-env.js';
+import { resolveSecret } from '../config/secret-ref.js';
+import { readTextIfExists } from '../core/fs.js';
 import { RUNGS, type Rung } from '../incidents/types.js';
 import type { Alert } from '../notify/types.js';
 import type { GatewayRuntime } from '../runtime/resolve.js';
@@ -70,11 +74,13 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
   }
 
   let server: StatusServer | undefined;
-  if (config.http.port !== undefined && registry) {
-    // A port someone else holds costs the endpoint, never the watchdog.
-    server = await startStatusServer({
+  const { port } = config.http;
+  if (port !== undefined && registry) {
+    // A port someone else holds, or a token that cannot be read, costs the endpoint, never the watchdog.
+    server = await httpToken(config).then((token) => startStatusServer({
       host: config.http.host,
-      port: config.http.port,
+      port,
+      token,
       log,
       health,
       metrics: async () => ({ body: await registry.render(), contentType: registry.contentType }),
@@ -82,7 +88,7 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
         const apps: AppStatus[] | undefined = pm2Watch.reachable ? await pm2.list().catch(() => undefined) : undefined;
         return buildStatusView(deps.currentStatus(), apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
       },
-    }).catch((error: unknown) => {
+    })).catch((error: unknown) => {
       log.error({ err: error, port: config.http.port }, 'status endpoint not started; lifeguard goes on without it');
       return undefined;
     });
@@ -98,6 +104,17 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
       await server?.close();
     },
   };
+}
+
+/**
+ * `http.token` as written, or the variable it names: looked up in `$LIFEGUARD_HOME/.env`, since the
+ * supervisor under PM2 gets no environment of yours.
+ */
+async function httpToken(config: LifeguardConfig): Promise<string | undefined> {
+  const { token } = config.http;
+  if (token === undefined) return undefined;
+  const dotEnv = join(config.home, '.env');
+  return resolveSecret('http.token', token, parseDotEnv((await readTextIfExists(dotEnv)) ?? ''), `looked up in ${dotEnv}`);
 }
 
 /** The gauges' view of the status document the supervisor writes (one source for both). */
