@@ -94,67 +94,34 @@ export function createMetrics(setup: MetricsSetup): LifeguardMetrics {
   });
   buildInfo.set({ version: setup.build.version, flavour: setup.build.flavour, gateway_version: setup.build.gatewayVersion ?? 'unknown' }, 1);
 
-  new Gauge({
-    name: 'lifeguard_gateway_state',
-    help: 'Health state of the Gateway (state set): 1 for the current state, 0 for the others.',
-    labelNames: ['gateway', 'state'] as const,
-    registers,
-    collect() {
-      for (const g of current().gateways) {
-        for (const state of HEALTH_STATES) this.set({ gateway: g.gateway, state }, state === g.state ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'lifeguard_config_state',
-    help: "The config guard's verdict on the Gateway's config (state set): 1 for the current verdict, 0 for the others.",
-    labelNames: ['gateway', 'state'] as const,
-    registers,
-    collect() {
-      for (const g of current().gateways) {
-        if (g.config === undefined) continue;
-        for (const state of CONFIG_STATES) this.set({ gateway: g.gateway, state }, state === g.config ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'lifeguard_incident_open',
-    help: '1 while an incident is open for the Gateway, else 0.',
-    labelNames: ['gateway'] as const,
-    registers,
-    collect() {
-      for (const g of current().gateways) this.set({ gateway: g.gateway }, g.incident ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'lifeguard_incident_rung',
-    help: 'Rung of the escalation ladder the open incident is on (state set); all 0 while no incident is open.',
-    labelNames: ['gateway', 'rung'] as const,
-    registers,
-    collect() {
-      for (const g of current().gateways) {
-        for (const rung of RUNGS) this.set({ gateway: g.gateway, rung }, rung === g.incident?.rung ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'lifeguard_incident_frozen',
-    help: '1 while the open incident waits for a human at R4 (automation frozen until `lifeguard incident ack`), else 0.',
-    labelNames: ['gateway'] as const,
-    registers,
-    collect() {
-      for (const g of current().gateways) this.set({ gateway: g.gateway }, g.incident?.frozen ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'lifeguard_gateway_paused',
-    help: '1 while `lifeguard pause` holds the Gateway (planned work: no alerts, no automated action), else 0.',
-    labelNames: ['gateway'] as const,
-    registers,
-    collect() {
-      for (const g of current().gateways) this.set({ gateway: g.gateway }, g.paused ? 1 : 0);
-    },
-  });
+  /** One series per Gateway and possible value, 1 for the Gateway's current one (none: all 0; not applicable: no series). */
+  const stateSet = <V extends string>(name: string, help: string, label: string, values: readonly V[], valueOf: (g: GatewayReading) => V | undefined | null) =>
+    new Gauge({
+      name, help, labelNames: ['gateway', label], registers,
+      collect() {
+        for (const g of current().gateways) {
+          const now = valueOf(g);
+          if (now === null) continue;
+          for (const value of values) this.set({ gateway: g.gateway, [label]: value }, value === now ? 1 : 0);
+        }
+      },
+    });
+  /** One series per Gateway, 1 while `holds`, else 0. */
+  const flag = (name: string, help: string, holds: (g: GatewayReading) => boolean) =>
+    new Gauge({
+      name, help, labelNames: ['gateway'], registers,
+      collect() {
+        for (const g of current().gateways) this.set({ gateway: g.gateway }, holds(g) ? 1 : 0);
+      },
+    });
+
+  stateSet('lifeguard_gateway_state', 'Health state of the Gateway (state set): 1 for the current state, 0 for the others.', 'state', HEALTH_STATES, (g) => g.state);
+  // The guard watches the main only: the rescue gets no series rather than a made-up verdict.
+  stateSet("lifeguard_config_state", "The config guard's verdict on the Gateway's config (state set): 1 for the current verdict, 0 for the others.", 'state', CONFIG_STATES, (g) => g.config ?? null);
+  stateSet('lifeguard_incident_rung', 'Rung of the escalation ladder the open incident is on (state set); all 0 while no incident is open.', 'rung', RUNGS, (g) => g.incident?.rung);
+  flag('lifeguard_incident_open', '1 while an incident is open for the Gateway, else 0.', (g) => g.incident !== undefined);
+  flag('lifeguard_incident_frozen', '1 while the open incident waits for a human at R4 (automation frozen until `lifeguard incident ack`), else 0.', (g) => g.incident?.frozen === true);
+  flag('lifeguard_gateway_paused', '1 while `lifeguard pause` holds the Gateway (planned work: no alerts, no automated action), else 0.', (g) => g.paused);
   new Gauge({
     name: 'lifeguard_pm2_reachable',
     help: '1 while the PM2 daemon answers lifeguard, 0 once it is considered lost.',
