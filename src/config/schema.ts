@@ -1,5 +1,8 @@
+import { isIP } from 'node:net';
 import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
+import { isLoopbackAddress } from '../core/net.js';
+import { isSecretReference } from './secret-ref.js';
 import { DERIVED_PORT_SPAN } from '../isolation/ports.js';
 
 export const FLAVOURS = ['openclaw', 'clawdbot'] as const;
@@ -163,11 +166,26 @@ export const configSchema = z
         lockTimeoutMs: duration(1_000, 600_000).default(30_000),
       })
       .prefault({}),
-    /** Read-only status endpoint for tools: /healthz, /status, /metrics. Off unless a port is set. */
+    /**
+     * Read-only status endpoint for tools: /healthz, /status, /metrics. Off unless a port is set. Loopback
+     * by default; any other address only with a bearer token, which every request must then present.
+     */
     http: z
       .strictObject({
         port: z.number().int().min(1024, 'must be 1024 or higher').max(65535).optional(),
-        host: z.enum(['127.0.0.1', '::1', 'localhost'], { error: 'must be a loopback address (127.0.0.1, ::1 or localhost): the endpoint is not meant for the network' }).default('127.0.0.1'),
+        host: z.string().refine((host) => host === 'localhost' || isIP(host) !== 0, 'must be an IP address (127.0.0.1, ::1, a Tailscale or LAN address, 0.0.0.0) or "localhost"').default('127.0.0.1'),
+        token: z
+          .string()
+          .refine(
+            (token) => isSecretReference(token) || /^[\x21-\x7e]{32,}$/.test(token),
+            'must be at least 32 printable characters without spaces (e.g. from `openssl rand -hex 32`), or "${VAR}" to read it from a variable',
+          )
+          .optional(),
+      })
+      .superRefine((http, ctx) => {
+        if (http.token === undefined && http.host !== 'localhost' && !isLoopbackAddress(http.host)) {
+          ctx.addIssue({ code: 'custom', path: ['token'], message: `is required when http.host is not a loopback address (it is "${http.host}"): every request must then present it as a bearer token` });
+        }
       })
       .prefault({}),
     /** A dead man's switch (healthchecks.io style): pinged while lifeguard and PM2 are well, `<url>/fail` when PM2 is lost. */

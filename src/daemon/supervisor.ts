@@ -140,7 +140,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         toDesk((d) => Promise.resolve(d.countAction(now())));
         surfaces?.metrics.countRestart(name);
       }
-      if (effect.type === 'transition') surfaces?.metrics.setState(name, effect.to);
       await executeEffect(effect, {
         name, appName: instances[name].appName, home: config.home, pm2, log, journal, secrets: () => secretsOf(name), now,
         identityOf: (pid) => bridge!.identityOf(instances[name].appName, pid),
@@ -261,7 +260,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   };
 
   const onVerdict = (view: GuardView) => {
-    surfaces?.metrics.setConfigValid('main', view.valid);
     if (!desk) return;
     void desk.note('main', 'guard', `config ${view.valid === true ? 'valid' : view.valid === false ? 'INVALID' : 'not checked'}: ${view.detail}`);
     void desk.observe('main');
@@ -310,7 +308,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   for (const watcher of watchers) for (const at of watcher.state.restarts) desk.countAction(at);
   for (const work of early.splice(0)) await work(desk);
 
-  surfaces = await startToolSurfaces({ config, log, pm2, host, currentStatus, alert: (alert) => dispatcher.enqueue(alert) });
+  surfaces = await startToolSurfaces({ config, log, pm2, host, runtime, providers: providers.map((p) => p.name), currentStatus, alert: (alert) => dispatcher.enqueue(alert) });
   const { metrics } = surfaces;
   const skill = await installSkill(instances.rescue.workspace, config.home).catch((error: unknown) => ({ state: 'failed', path: String(error) }));
   log[skill.state === 'kept-user-edit' || skill.state === 'failed' ? 'warn' : 'info']({ skill: skill.state, path: skill.path }, 'rescue skill');
@@ -343,7 +341,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       const open = desk!.current(name);
       if (open && open.id !== countedIncidents.get(name)) metrics.countIncident(name);
       countedIncidents.set(name, open?.id);
-      metrics.setIncidentOpen(name, open !== undefined);
     }
     await snapshotIfGood(`healthy for ${formatDuration(config.snapshots.healthyForMs)} on a valid config`, config.snapshots.healthyForMs);
     if (ticks % OUTBOX_PRUNE_TICKS === 0) await outbox.prune(OUTBOX_KEEP_MS, now());

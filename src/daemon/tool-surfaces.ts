@@ -1,11 +1,18 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AppStatus, Pm2Client } from '../actions/pm2.js';
 import type { LifeguardConfig } from '../config/load.js';
-import { INSTANCE_NAMES } from '../config/schema.js';
+import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
 import { appNameOf } from '../config/instance.js';
+import { parseDotEnv } from '../config/gateway-env.js';
+import { resolveSecret } from '../config/secret-ref.js';
+import { readTextIfExists } from '../core/fs.js';
+import { RUNGS, type Rung } from '../incidents/types.js';
 import type { Alert } from '../notify/types.js';
+import type { GatewayRuntime } from '../runtime/resolve.js';
 import { startStatusServer, type StatusServer } from '../surfaces/http.js';
-import type { LifeguardMetrics } from '../surfaces/metrics.js';
+import type { GatewayReading, MetricsReading, MetricsRecorder } from '../surfaces/metrics.js';
+import { LIFEGUARD_VERSION } from '../version.js';
 import { buildStatusView } from '../surfaces/status-view.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { Pm2Watch, type Pm2Transition } from './pm2-watch.js';
@@ -16,18 +23,17 @@ export interface ToolSurfacesDeps {
   readonly log: Logger;
   readonly pm2: Pm2Client;
   readonly host: string;
+  /** The Gateway lifeguard supervises (for `lifeguard_build_info`). */
+  readonly runtime: Pick<GatewayRuntime, 'flavour' | 'version'>;
+  /** The names of the notify entries (their delivery counters start at 0). */
+  readonly providers: readonly string[];
   /** What the supervisor knows now (the document it writes to status.json). */
   readonly currentStatus: () => DaemonStatus;
   readonly alert: (alert: Alert) => Promise<unknown>;
 }
 
-/** What the supervisor records; kept only when something can read it (`http.port`). */
-export type MetricsRecorder = Omit<LifeguardMetrics, 'registry' | 'contentType' | 'render'>;
-
-const NO_METRICS: MetricsRecorder = {
-  observeProbe: () => {}, setState: () => {}, countRestart: () => {}, countIncident: () => {}, setIncidentOpen: () => {},
-  countDelivery: () => {}, setConfigValid: () => {}, setPm2Reachable: () => {},
-};
+/** What the supervisor records is kept only when something can read it (`http.port`). */
+const NO_METRICS: MetricsRecorder = { observeProbe: () => {}, countRestart: () => {}, countIncident: () => {}, countDelivery: () => {} };
 
 export interface ToolSurfaces {
   readonly metrics: MetricsRecorder;
@@ -43,20 +49,22 @@ export interface ToolSurfaces {
  */
 export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSurfaces> {
   const { config, log, pm2 } = deps;
-  // prom-client (and its default collectors) only when the endpoint exists: idle memory and CPU are the cost.
-  const registry = config.http.port === undefined ? undefined : (await import('../surfaces/metrics.js')).createMetrics();
-  const metrics: MetricsRecorder = registry ?? NO_METRICS;
   let heartbeat: Heartbeat | undefined;
   const onPm2Change = (transition: Pm2Transition) => {
     const lost = transition.to === 'lost';
-    metrics.setPm2Reachable(!lost);
     log[lost ? 'error' : 'info']({ reason: transition.reason }, lost ? 'PM2 daemon lost' : 'PM2 daemon reachable again');
     void deps.alert(pm2Alert(lost, transition, deps.host)).catch((error: unknown) => log.error({ err: error }, 'cannot queue the PM2 alert'));
     void heartbeat?.pingNow();
   };
   const pm2Watch = new Pm2Watch({ check: () => pm2.list(), onChange: onPm2Change, log });
   pm2Watch.start();
-  metrics.setPm2Reachable(true);
+  // prom-client (and its default collectors) only when the endpoint exists: idle memory and CPU are the cost.
+  const registry = config.http.port === undefined ? undefined : (await import('../surfaces/metrics.js')).createMetrics({
+    build: { version: LIFEGUARD_VERSION, flavour: deps.runtime.flavour, gatewayVersion: deps.runtime.version },
+    providers: deps.providers,
+    read: () => metricsReading(deps.currentStatus(), pm2Watch.reachable),
+  });
+  const metrics: MetricsRecorder = registry ?? NO_METRICS;
 
   const health = () => (pm2Watch.reachable
     ? { ok: true, detail: 'supervising; PM2 reachable' }
@@ -66,11 +74,13 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
   }
 
   let server: StatusServer | undefined;
-  if (config.http.port !== undefined && registry) {
-    // A port someone else holds costs the endpoint, never the watchdog.
-    server = await startStatusServer({
+  const { port } = config.http;
+  if (port !== undefined && registry) {
+    // A port someone else holds, or a token that cannot be read, costs the endpoint, never the watchdog.
+    server = await httpToken(config).then((token) => startStatusServer({
       host: config.http.host,
-      port: config.http.port,
+      port,
+      token,
       log,
       health,
       metrics: async () => ({ body: await registry.render(), contentType: registry.contentType }),
@@ -78,7 +88,7 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
         const apps: AppStatus[] | undefined = pm2Watch.reachable ? await pm2.list().catch(() => undefined) : undefined;
         return buildStatusView(deps.currentStatus(), apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
       },
-    }).catch((error: unknown) => {
+    })).catch((error: unknown) => {
       log.error({ err: error, port: config.http.port }, 'status endpoint not started; lifeguard goes on without it');
       return undefined;
     });
@@ -94,6 +104,35 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
       await server?.close();
     },
   };
+}
+
+/**
+ * `http.token` as written, or the variable it names: looked up in `$LIFEGUARD_HOME/.env`, since the
+ * supervisor under PM2 gets no environment of yours.
+ */
+async function httpToken(config: LifeguardConfig): Promise<string | undefined> {
+  const { token } = config.http;
+  if (token === undefined) return undefined;
+  const dotEnv = join(config.home, '.env');
+  return resolveSecret('http.token', token, parseDotEnv((await readTextIfExists(dotEnv)) ?? ''), `looked up in ${dotEnv}`);
+}
+
+/** The gauges' view of the status document the supervisor writes (one source for both). */
+export function metricsReading(status: DaemonStatus, pm2Reachable: boolean): MetricsReading {
+  const gateways = status.instances.flatMap((i): GatewayReading[] => {
+    const gateway = INSTANCE_NAMES.find((name): name is InstanceName => name === i.instance);
+    if (!gateway) return [];
+    const rung = RUNGS.find((r): r is Rung => r === i.incident?.rung);
+    const valid = i.config?.valid;
+    return [{
+      gateway,
+      state: i.detector.state,
+      config: valid === undefined ? undefined : valid === 'unknown' ? 'unknown' : valid ? 'valid' : 'invalid',
+      incident: i.incident && rung ? { rung, frozen: i.incident.frozen } : undefined,
+      paused: i.pausedUntil !== undefined,
+    }];
+  });
+  return { gateways, pm2Reachable };
 }
 
 function pm2Alert(lost: boolean, transition: Pm2Transition, host: string): Alert {

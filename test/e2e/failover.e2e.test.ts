@@ -58,8 +58,8 @@ describe('failover on OpenClaw: alerts, config guard, last-known-good restore', 
     const status = (await (await fetch(`${base}/status`)).json()) as StatusView;
     assert.equal(instanceOf(status, 'main').state, 'healthy');
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /lifeguard_instance_state\{instance="main",state="healthy"\} 1/);
-    assert.match(metrics, /lifeguard_probe_latency_seconds_count\{instance="main",ok="true"\} [1-9]/);
+    assert.match(metrics, /lifeguard_gateway_state\{gateway="main",state="healthy"\} 1/);
+    assert.match(metrics, /lifeguard_probe_latency_seconds_count\{gateway="main",ok="true"\} [1-9]/);
     assert.equal((await fetch(`${base}/status`, { method: 'POST' })).status, 405);
     assert.equal((await fetch(`${base}/nope`)).status, 404);
   });

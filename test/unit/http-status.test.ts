@@ -1,12 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { UserError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { startStatusServer, type StatusServer } from '../../src/surfaces/http.js';
 import { createMetrics, type LifeguardMetrics } from '../../src/surfaces/metrics.js';
 import { buildStatusView } from '../../src/surfaces/status-view.js';
+import { parseExposition, sampleMetricsSetup, valueOf } from '../helpers/exposition.js';
+import { parseConfig } from '../../src/config/load.js';
+import { resolveSecret } from '../../src/config/secret-ref.js';
 
 const silent = createLogger({ level: 'silent' });
 
@@ -16,9 +19,9 @@ interface Answer {
   readonly body: string;
 }
 
-function send(port: number, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function send(port: number, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string; from?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, agent: false, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers ?? {} }, (res) => {
+    const req = request({ host: '127.0.0.1', port, agent: false, ...(options.from ? { localAddress: options.from } : {}), method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers ?? {} }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -42,56 +45,6 @@ function raw(port: number, text: string): Promise<{ text: string; closedAfterMs:
   });
 }
 
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/**
- * A strict reader of the Prometheus text format (0.0.4): every line is HELP, TYPE or a sample of a family
- * whose TYPE came first, with well-formed labels and a numeric value. Throws on anything else.
- */
-function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
-  const types = new Map<string, string>();
-  const samples: Sample[] = [];
-  const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const comment = new RegExp(`^# (HELP|TYPE) (${NAME}) (.*)$`).exec(line);
-    if (comment) {
-      if (comment[1] === 'TYPE') {
-        assert.match(comment[3]!, /^(counter|gauge|histogram|summary|untyped)$/, line);
-        types.set(comment[2]!, comment[3]!);
-      }
-      continue;
-    }
-    const sample = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (\\S+)$`).exec(line);
-    assert.ok(sample, `not a sample line: ${line}`);
-    const [, name, labelText, valueText] = sample;
-    const family = name!.replace(/_(bucket|sum|count)$/, '');
-    assert.ok(types.has(name!) || ['histogram', 'summary'].includes(types.get(family) ?? ''), `no TYPE before ${name}`);
-    const labels: Record<string, string> = {};
-    if (labelText) {
-      const labelPattern = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/gy;
-      let consumed = 0;
-      for (const match of labelText.matchAll(labelPattern)) {
-        labels[match[1]!] = match[2]!;
-        consumed += match[0].length;
-      }
-      assert.equal(consumed, labelText.length, `malformed labels: ${line}`);
-    }
-    // Prometheus reads values with Go's ParseFloat, which takes NaN in any case (prom-client writes "Nan").
-    const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
-    assert.ok(!Number.isNaN(value) || /^nan$/i.test(valueText!), `not a number: ${line}`);
-    samples.push({ name: name!, labels, value });
-  }
-  return { types, samples };
-}
-
-const valueOf = (samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined =>
-  samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-
 describe('status endpoint', () => {
   let server: StatusServer;
   let metrics: LifeguardMetrics;
@@ -103,7 +56,7 @@ describe('status endpoint', () => {
   ]);
 
   before(async () => {
-    metrics = createMetrics();
+    metrics = createMetrics(sampleMetricsSetup());
     server = await startStatusServer({
       host: '127.0.0.1',
       port: 0,
@@ -157,60 +110,13 @@ describe('status endpoint', () => {
     assert.equal(body, '');
   });
 
-  it('serves /metrics in the Prometheus text format, with every lifeguard family typed and labelled', async () => {
-    metrics.setState('main', 'healthy');
-    metrics.setState('main', 'down');
-    metrics.observeProbe('main', 0.042, true);
-    metrics.observeProbe('main', 1.5, false);
+  it('serves /metrics in the Prometheus text format, never cached', async () => {
     metrics.countRestart('main');
-    metrics.countIncident('main');
-    metrics.setIncidentOpen('main', true);
-    metrics.countDelivery('ops-telegram', 'retried');
-    metrics.countDelivery('ops-telegram', 'delivered');
-    metrics.setConfigValid('main', false);
-    metrics.setConfigValid('rescue', 'unknown');
-    metrics.setPm2Reachable(true);
-
     const answer = await send(server.port, { path: '/metrics' });
     assert.equal(answer.status, 200);
     assert.match(String(answer.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     assert.equal(answer.headers['cache-control'], 'no-store');
-    const { types, samples } = parseExposition(answer.body);
-
-    assert.deepEqual(
-      ['lifeguard_instance_state', 'lifeguard_probe_latency_seconds', 'lifeguard_restarts_total', 'lifeguard_incidents_total', 'lifeguard_incident_open',
-        'lifeguard_alert_deliveries_total', 'lifeguard_config_valid', 'lifeguard_pm2_reachable', 'lifeguard_up'].map((name) => [name, types.get(name)]),
-      [['lifeguard_instance_state', 'gauge'], ['lifeguard_probe_latency_seconds', 'histogram'], ['lifeguard_restarts_total', 'counter'],
-        ['lifeguard_incidents_total', 'counter'], ['lifeguard_incident_open', 'gauge'], ['lifeguard_alert_deliveries_total', 'counter'],
-        ['lifeguard_config_valid', 'gauge'], ['lifeguard_pm2_reachable', 'gauge'], ['lifeguard_up', 'gauge']],
-    );
-    const mainStates = samples.filter((s) => s.name === 'lifeguard_instance_state' && s.labels.instance === 'main');
-    assert.deepEqual(Object.fromEntries(mainStates.map((s) => [s.labels.state, s.value])), { starting: 0, healthy: 0, degraded: 0, suspect: 0, down: 1, recovering: 0 });
-    assert.equal(valueOf(samples, 'lifeguard_probe_latency_seconds_count', { instance: 'main', ok: 'true' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_probe_latency_seconds_bucket', { instance: 'main', ok: 'true', le: '0.05' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_probe_latency_seconds_bucket', { instance: 'main', ok: 'false', le: '1' }), 0);
-    assert.equal(valueOf(samples, 'lifeguard_probe_latency_seconds_bucket', { instance: 'main', ok: 'false', le: '+Inf' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_restarts_total', { instance: 'main' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_restarts_total', { instance: 'rescue' }), 0, 'a series from the start, at 0');
-    assert.equal(valueOf(samples, 'lifeguard_incidents_total', { instance: 'main' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_incident_open', { instance: 'main' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_incident_open', { instance: 'rescue' }), 0);
-    assert.equal(valueOf(samples, 'lifeguard_alert_deliveries_total', { provider: 'ops-telegram', status: 'retried' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_alert_deliveries_total', { provider: 'ops-telegram', status: 'delivered' }), 1);
-    assert.equal(valueOf(samples, 'lifeguard_config_valid', { instance: 'main' }), 0);
-    assert.equal(valueOf(samples, 'lifeguard_config_valid', { instance: 'rescue' }), -1);
-    assert.equal(valueOf(samples, 'lifeguard_pm2_reachable'), 1);
-    assert.equal(valueOf(samples, 'lifeguard_up'), 1);
-    assert.equal(types.get('process_cpu_user_seconds_total'), 'counter', 'process metrics of the supervisor itself');
-    assert.equal(types.get('nodejs_eventloop_lag_p99_seconds'), 'gauge');
-  });
-
-  it('keeps metrics of separate registries apart (nothing global)', async () => {
-    const other = createMetrics();
-    other.setPm2Reachable(false);
-    metrics.setPm2Reachable(true);
-    assert.equal(valueOf(parseExposition(await other.render()).samples, 'lifeguard_pm2_reachable'), 0);
-    assert.equal(valueOf(parseExposition(await metrics.render()).samples, 'lifeguard_pm2_reachable'), 1);
+    assert.equal(valueOf(parseExposition(answer.body).samples, 'lifeguard_restarts_total', { gateway: 'main' }), 1);
   });
 
   it('answers 404 for any other path, as JSON', async () => {
@@ -261,11 +167,11 @@ describe('status endpoint', () => {
 describe('status endpoint binding', () => {
   const options = { port: 0, log: silent, status: async () => ({}), metrics: async () => ({ body: '', contentType: 'text/plain' }), health: () => ({ ok: true, detail: '' }) };
 
-  it('refuses to listen on anything but loopback, with a message that says why', async () => {
+  it('refuses to listen on anything but loopback without a token, with a message that says why', async () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com', '']) {
       await assert.rejects(startStatusServer({ ...options, host }), (error: unknown) => {
         assert.ok(error instanceof UserError, host);
-        assert.match(error.message, /loopback only/);
+        assert.match(error.message, /only with a bearer token \(http\.token/);
         return true;
       });
     }
@@ -293,5 +199,120 @@ describe('status endpoint binding', () => {
     } finally {
       await first.close();
     }
+  });
+});
+
+describe('status endpoint with a bearer token', () => {
+  const TOKEN = 'f3a9c1d27e5b48a6b0c94e1f2d3a5b6c7d8e9f0a1b2c3d4e';
+  let server: StatusServer;
+  before(async () => {
+    const metrics = createMetrics(sampleMetricsSetup());
+    server = await startStatusServer({
+      host: '127.0.0.1', port: 0, token: TOKEN, log: silent, health: () => ({ ok: true, detail: 'well' }), status: async () => ({}),
+      metrics: async () => ({ body: await metrics.render(), contentType: metrics.contentType }),
+    });
+  });
+  after(() => server.close());
+
+  it('answers 401 with WWW-Authenticate to a request without the exact token, on every path', async () => {
+    const wrong = [undefined, `Bearer ${TOKEN.slice(0, -1)}`, `Bearer ${TOKEN}x`, `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`, TOKEN, 'Bearer '];
+    for (const path of ['/healthz', '/status', '/metrics', '/nope']) {
+      for (const authorization of wrong) {
+        const answer = await send(server.port, { path, headers: authorization === undefined ? {} : { authorization } });
+        assert.equal(answer.status, 401, `${path} with ${String(authorization)}`);
+        assert.equal(answer.headers['www-authenticate'], 'Bearer realm="lifeguard"');
+        assert.ok(!answer.body.includes(TOKEN.slice(0, 8)), 'the token is never echoed');
+      }
+    }
+  });
+
+  it('serves a request with the token, addressed by whatever name the scraper uses (a LAN or Tailscale name)', async () => {
+    const headers = { authorization: `Bearer ${TOKEN}`, host: 'lifeguard-host.tailnet.ts.net:9464' };
+    assert.equal((await send(server.port, { path: '/healthz', headers })).status, 200);
+    const metrics = await send(server.port, { path: '/metrics', headers });
+    assert.equal(metrics.status, 200);
+    assert.equal(valueOf(parseExposition(metrics.body).samples, 'lifeguard_pm2_reachable'), 1);
+  });
+});
+
+describe('status endpoint connection cap', () => {
+  let server: StatusServer;
+  const sockets: Socket[] = [];
+  before(async () => {
+    server = await startStatusServer({
+      host: '127.0.0.1', port: 0, log: silent, health: () => ({ ok: true, detail: 'well' }), status: async () => ({}),
+      metrics: async () => ({ body: '', contentType: 'text/plain' }),
+    });
+  });
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await server.close();
+  });
+
+  /** Opens `count` connections from `from` that send nothing, or a request line and never the end of the headers. */
+  async function hog(count: number, from: string, partial: boolean): Promise<Array<{ socket: Socket; closed: boolean }>> {
+    const held = await Promise.all(Array.from({ length: count }, () => new Promise<{ socket: Socket; closed: boolean }>((resolve, reject) => {
+      const socket = connect({ port: server.port, host: '127.0.0.1', localAddress: from }, () => {
+        if (partial) socket.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+        resolve(entry);
+      });
+      const entry = { socket, closed: false };
+      socket.on('close', () => (entry.closed = true));
+      socket.on('error', () => {});
+      socket.once('error', reject);
+      sockets.push(socket);
+    })));
+    // Let the server see them all.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return held;
+  }
+
+  it('answers /healthz while one local process holds more connections than the whole cap, idle or mid-headers', async () => {
+    await hog(40, '127.0.0.1', false);
+    await hog(40, '127.0.0.1', true);
+    for (let i = 0; i < 5; i += 1) assert.equal((await send(server.port, { path: '/healthz' })).status, 200);
+  });
+
+  it('closes only the hog\'s own connections when it exceeds its share, never another client\'s', async () => {
+    const other = await hog(3, '127.0.0.3', false);
+    const hogged = await hog(30, '127.0.0.2', true);
+    assert.deepEqual(other.map((c) => c.closed), [false, false, false], 'the other client keeps its connections');
+    assert.equal(hogged.filter((c) => !c.closed).length, 8, 'the hog keeps its share of 8, its newest');
+    assert.deepEqual(hogged.slice(-8).map((c) => c.closed), Array(8).fill(false));
+    assert.equal((await send(server.port, { path: '/healthz', from: '127.0.0.2' })).status, 200, 'and the hog itself is still answered');
+  });
+});
+
+describe('http settings', () => {
+  const context = { source: '/etc/lifeguard/lifeguard.json5', home: '/home/u/.lifeguard', userHome: '/home/u', env: {} };
+  const refusal = (http: unknown) => {
+    try {
+      parseConfig({ http }, context);
+    } catch (error) {
+      assert.ok(error instanceof UserError);
+      return error.message;
+    }
+    return assert.fail(`accepted ${JSON.stringify(http)}`);
+  };
+
+  it('takes loopback without a token, and any IP address with one (a literal or ${VAR})', () => {
+    assert.equal(parseConfig({ http: { port: 9464 } }, context).http.host, '127.0.0.1');
+    assert.equal(parseConfig({ http: { port: 9464, host: '::1' } }, context).http.token, undefined);
+    assert.equal(parseConfig({ http: { port: 9464, host: '100.101.102.103', token: '${LIFEGUARD_HTTP_TOKEN}' } }, context).http.host, '100.101.102.103');
+    assert.equal(parseConfig({ http: { port: 9464, host: '0.0.0.0', token: 'a'.repeat(32) } }, context).http.token, 'a'.repeat(32));
+  });
+
+  it('refuses a network address without a token, a host name, and a short or spaced token, saying how to fix it', () => {
+    assert.match(refusal({ port: 9464, host: '0.0.0.0' }), /http\.token: is required when http\.host is not a loopback address \(it is "0\.0\.0\.0"\)/);
+    assert.match(refusal({ port: 9464, host: 'lifeguard.example' }), /http\.host: must be an IP address/);
+    assert.match(refusal({ port: 9464, token: 'short' }), /http\.token: must be at least 32 printable characters/);
+    assert.match(refusal({ port: 9464, token: `${'a'.repeat(20)} ${'b'.repeat(20)}` }), /http\.token: must be at least 32/);
+  });
+
+  it('reads ${VAR} from the variables given, and refuses an unset or empty one', () => {
+    assert.equal(resolveSecret('http.token', '${T}', { T: 'secret-value' }, 'in .env'), 'secret-value');
+    assert.equal(resolveSecret('http.token', 'literal-token', {}, 'in .env'), 'literal-token');
+    assert.throws(() => resolveSecret('http.token', '${T}', {}, 'looked up in /h/.env'), /http\.token is \$\{T\}, but T is not set \(looked up in \/h\/\.env\)/);
+    assert.throws(() => resolveSecret('http.token', '${T}', { T: '' }, 'in .env'), /T is not set/);
   });
 });
