@@ -156,7 +156,7 @@ async function soak(run: LifeguardRun, receiver: Receiver): Promise<string[]> {
     `soak under load: stress-ng ${CPU_LOAD.join(' ')} for ${(settings.soakMs / 1000).toFixed(0)} s, both Gateways healthy at the start`,
     ...indent([
       describeLoad(seenLoad),
-      `down verdicts: ${downs.length} (${countBy(downs)})`,
+      `down verdicts: ${downs.length} (${countBy(downs)}); suspect (near misses): ${entries.filter((e) => e.to === 'suspect').length}`,
       `state changes in events.jsonl: ${entries.length}`,
       `PM2 restarts: ${restarts.text}; pids unchanged: ${restarts.pidsUnchanged ? 'yes' : 'NO'}`,
       `alerts received: ${alerts.length}${alerts.length > 0 ? ` (${alerts.map((a) => a.event).join(', ')})` : ''}`,
@@ -170,6 +170,7 @@ async function soak(run: LifeguardRun, receiver: Receiver): Promise<string[]> {
 interface RoundResult {
   readonly hung: number;
   readonly downs: number;
+  readonly suspects: number;
   readonly kills: number;
   readonly alerts: number;
   readonly healthyAfterMs: number[];
@@ -213,6 +214,7 @@ async function restartRound(run: LifeguardRun, receiver: Receiver, round: number
     return {
       hung: hung.length,
       downs: downs.length,
+      suspects: entries.filter((e) => e.to === 'suspect').length,
       kills: kills.total,
       alerts: alerts.length,
       healthyAfterMs,
@@ -253,7 +255,7 @@ async function restarts(run: LifeguardRun, receiver: Receiver, withThird: boolea
     ...indent(results.flatMap((r) => r.lines)),
     ...indent(failures),
     `    restart -> healthy (both Gateways, all rounds): ${summary(results.flatMap((r) => r.healthyAfterMs))}`,
-    `SUMMARY ${name}: ${sum((r) => r.hung)} hung verdicts, ${sum((r) => r.kills)} kills (unasked PM2 restarts), ${sum((r) => r.downs)} down verdicts, ${sum((r) => r.alerts)} alerts in ${results.length} rounds${failures.length > 0 ? ' (then a round FAILED)' : ''}   target 0 hung, 0 kills`,
+    `SUMMARY ${name}: ${sum((r) => r.hung)} hung verdicts, ${sum((r) => r.kills)} kills (unasked PM2 restarts), ${sum((r) => r.downs)} down verdicts, ${sum((r) => r.suspects)} suspect, ${sum((r) => r.alerts)} alerts in ${results.length} rounds${failures.length > 0 ? ' (then a round FAILED)' : ''}   target 0 hung, 0 kills`,
   ];
 }
 
