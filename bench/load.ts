@@ -105,23 +105,29 @@ function unaskedRestarts(before: Map<string, AppState>, after: Map<string, AppSt
   return { total, text: parts.join(', '), pidsUnchanged };
 }
 
-/** Samples the machine's load every 5 s until `untilMs` (Date.now() based). */
-async function watchLoad(untilMs: number): Promise<{ load1: number[]; pressure: number[] }> {
-  const load1: number[] = [];
-  const pressure: number[] = [];
-  while (Date.now() < untilMs) {
-    const now = machineLoad();
-    load1.push(now.load1);
-    if (now.cpuSomeAvg10 !== undefined) pressure.push(now.cpuSomeAvg10);
-    await sleep(Math.min(5_000, Math.max(0, untilMs - Date.now())));
-  }
-  return { load1, pressure };
+interface LoadSamples {
+  readonly load1: number[];
+  readonly cpu: number[];
+  readonly io: number[];
 }
 
-function describeLoad(seen: { load1: number[]; pressure: number[] }): string {
+/** Samples the machine's load every 5 s until `untilMs` (Date.now() based). */
+async function watchLoad(untilMs: number): Promise<LoadSamples> {
+  const seen: LoadSamples = { load1: [], cpu: [], io: [] };
+  while (Date.now() < untilMs) {
+    const now = machineLoad();
+    seen.load1.push(now.load1);
+    if (now.cpuSomeAvg10 !== undefined) seen.cpu.push(now.cpuSomeAvg10);
+    if (now.ioSomeAvg10 !== undefined) seen.io.push(now.ioSomeAvg10);
+    await sleep(Math.min(5_000, Math.max(0, untilMs - Date.now())));
+  }
+  return seen;
+}
+
+function describeLoad(seen: LoadSamples): string {
   if (seen.load1.length === 0) return 'no load samples';
-  const pressure = seen.pressure.length > 0 ? `, CPU pressure (some, avg10) median ${median(seen.pressure).toFixed(0)} %` : '';
-  return `load average (1 min) median ${median(seen.load1).toFixed(1)}, max ${Math.max(...seen.load1).toFixed(1)}${pressure}`;
+  const pressure = (name: string, values: number[]) => (values.length > 0 ? `, ${name} pressure (some, avg10) median ${median(values).toFixed(0)} %` : '');
+  return `load average (1 min) median ${median(seen.load1).toFixed(1)}, max ${Math.max(...seen.load1).toFixed(1)}${pressure('CPU', seen.cpu)}${pressure('I/O', seen.io)}`;
 }
 
 function countBy(entries: readonly JournalEntry[]): string {
