@@ -16,6 +16,8 @@
  *               fault -> `down`               (targets: SIGSTOP <= 10 s; busy loop <= 10 s idle, <= 30 s loaded)
  *
  * Other settings: BENCH_RUNS (5) and BENCH_IDLE_MS (60000) for `idle`, as in bench/detection.ts;
+ * BENCH_MIXED_LOAD: stress-ng's workers for `restarts`, `cold-start` and the loaded `hang` (default
+ * "--cpu 4 --hdd 2 --io 2"; e.g. "--cpu 4 --hdd 4 --hdd-opts fsync --io 4" for heavier disk I/O).
  * BENCH_IO_DIR: where stress-ng's disk workers write (must be a real disk; default: the run's temp dir,
  * or the repository's dir when /tmp is a tmpfs).
  * Quick run: BENCH_SOAK_MINUTES=2 BENCH_ROUNDS=2 BENCH_HANG_RUNS=2 BENCH_RUNS=3 BENCH_IDLE_MS=30000.
@@ -55,7 +57,7 @@ const settings = {
 };
 
 const CPU_LOAD = ['--cpu', '8'];
-const MIXED_LOAD = ['--cpu', '4', '--hdd', '2', '--io', '2'];
+const MIXED_LOAD = (process.env.BENCH_MIXED_LOAD || '--cpu 4 --hdd 2 --io 2').trim().split(/\s+/);
 const GATEWAYS = ['gateway-main', 'gateway-rescue'] as const;
 const SPIN_PRELOAD = fileURLToPath(new URL('../test/fixtures/spin-preload.mjs', import.meta.url));
 
