@@ -21,18 +21,20 @@ export function rssMb(pid: number): number {
   return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
-/** The machine's 1-minute load average and the share of the last 10 s some task waited for a CPU. */
-export function machineLoad(): { load1: number; cpuSomeAvg10: number | undefined } {
-  const load1 = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-  let cpuSomeAvg10: number | undefined;
+/** `some avg10` of /proc/pressure/<resource>: the share of the last 10 s some task waited for it (%). */
+function pressure(resource: 'cpu' | 'io'): number | undefined {
   try {
-    const some = readFileSync('/proc/pressure/cpu', 'utf8').split('\n').find((l) => l.startsWith('some ')) ?? '';
+    const some = readFileSync(`/proc/pressure/${resource}`, 'utf8').split('\n').find((l) => l.startsWith('some ')) ?? '';
     const value = /avg10=([\d.]+)/.exec(some)?.[1];
-    cpuSomeAvg10 = value === undefined ? undefined : Number(value);
+    return value === undefined ? undefined : Number(value);
   } catch {
-    // no PSI in this kernel
+    return undefined; // no PSI in this kernel
   }
-  return { load1, cpuSomeAvg10 };
+}
+
+/** The machine's 1-minute load average and its CPU and I/O pressure. */
+export function machineLoad(): { load1: number; cpuSomeAvg10: number | undefined; ioSomeAvg10: number | undefined } {
+  return { load1: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]), cpuSomeAvg10: pressure('cpu'), ioSomeAvg10: pressure('io') };
 }
 
 export function median(values: readonly number[]): number {
