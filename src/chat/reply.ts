@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import type { IncidentRecord } from '../incidents/record.js';
 import { clip } from '../notify/alert-text.js';
 import type { RestartReport } from '../surfaces/commands/repair.js';

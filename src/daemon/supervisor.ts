@@ -8,7 +8,9 @@ import { readGatewayConfig } from '../config/gateway-config.js';
 import { loadGatewayEnv } from '../config/gateway-env.js';
 import { resolveInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
-import { createLogger, redactText } from '../core/log.js';
+import { createLogger } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
+import { trackSecrets } from '../secrets/sources.js';
 import { errorMessage } from '../core/errors.js';
 import { withRepairLock } from '../actions/repair-lock.js';
 import { killTree } from '../actions/kill-tree.js';
@@ -101,6 +103,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const log = createLogger({ level: config.logLevel });
   const host = hostname();
   const runtime = await resolveGatewayRuntime(config, { env, provision: false, progress: (line) => log.info(line) });
+  trackSecrets(config, runtime.flavour);
   // A config with a syntax error must not stop the supervisor: the Gateway still runs on the one it loaded.
   let instances = await resolveInstances(config, runtime.flavour, async (name, error) => {
     log.warn({ instance: name, error }, 'Gateway config unreadable; using the facts of its newest snapshot');
