@@ -8,13 +8,15 @@ export const REDACTED_CHANGED = '[redacted, changed]';
 
 /**
  * A key is secret when its last word is one of these (`botToken`, `OPENAI_API_KEY`, `signing_secret`,
- * `x-api-key`). Whole words, so `keyboard`, `tokenizer` and `maxTokens` stay visible. `env` maps
- * (top-level `env`, `skills.entries.*.env`) hold environment variables, all treated as secrets.
+ * `x-api-key`). Whole words, so `keyboard`, `tokenizer` and `maxTokens` stay visible.
  */
 const SECRET_WORDS = new Set([
   'token', 'secret', 'secrets', 'password', 'passwords', 'passwd', 'pass', 'pwd', 'passphrase',
-  'apikey', 'credential', 'credentials', 'authorization', 'cookie', 'signature', 'sig', 'env', 'webhook',
+  'apikey', 'credential', 'credentials', 'authorization', 'cookie', 'signature', 'sig', 'webhook',
 ]);
+
+/** `env: { … }` holds environment variables, all secret; `NODE_ENV: "production"` names none. */
+const MAP_SECRET_WORDS = new Set(['env']);
 
 /**
  * `key` alone or after one of these words is a credential (`apiKey`, `x-api-key`, `privateKey`); after
@@ -42,6 +44,7 @@ export function isSecretKey(key: string, scalar = true): boolean {
   if (last === undefined) return false;
   if (SECRET_WORDS.has(last)) return true;
   if (scalar && SCALAR_SECRET_WORDS.has(last)) return true;
+  if (!scalar && MAP_SECRET_WORDS.has(last)) return true;
   if (last === 'key' || last === 'keys') return words.length === 1 || KEY_QUALIFIERS.has(words.at(-2)!);
   // A bare `tokens` list holds tokens; `maxTokens` and `contextTokens` are counts.
   if (words.length === 1 && last === 'tokens') return true;
@@ -94,7 +97,7 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'\\]+)@/gi;
 const QUERY_PARAM = /([?&])([^=&\s"'#\\]+)=([^&\s"'#\\]+)/g;
 /** Webhook URLs whose path is the credential: the host stays visible. */
 const WEBHOOK_PATHS = [
-  /(\bhttps?:\/\/hooks\.slack\.com\/)[^\s"'\\<>]+/gi,
+  /(\bhttps?:\/\/hooks\.slack\.com\/(?:services\/|workflows\/|triggers\/)?)[^\s"'\\<>]+/gi,
   /(\bhttps?:\/\/(?:[a-z]+\.)?discord(?:app)?\.com\/api\/webhooks\/)[^\s"'\\<>]+/gi,
   /(\bhttps?:\/\/[a-z0-9.-]*office\.com\/webhook[a-z]*\/)[^\s"'\\<>]+/gi,
   /(\bhttps?:\/\/hc-ping\.com\/)[^\s"'\\<>]+/gi,
