@@ -89,6 +89,8 @@ export function createHandler({ env = process.env, exec = run, timeoutMs = TIMEO
       const result = await exec(cli.file, [...cli.args, ...chatArgs(ctx, owner)], { env, timeout: timeoutMs });
       const reply = result.stdout.trim();
       if (!result.error && reply) return { text: reply };
+      // execFile kills a child that passes maxBuffer too: that is an overflow, not a time-out.
+      if (result.error?.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return { text: `⚠️ lifeguard's answer was longer than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB, so it was stopped and nothing of it is shown. Send /lifeguard status to see where things are.` };
       if (result.error?.killed) return { text: `⚠️ lifeguard did not answer within ${Math.round(timeoutMs / 1000)} s. Send /lifeguard status to see where things are.` };
       const why = firstLine(result.stderr) || firstLine(result.error?.message ?? '') || 'no reply';
       return { text: `⚠️ lifeguard could not answer: ${why}` };

@@ -28,7 +28,6 @@ import { registerRepairCommands } from './surfaces/commands/repair.js';
 import { LIFEGUARD_VERSION } from './version.js';
 import { loadCommandConfig, printJson, stdout } from './surfaces/commands/context.js';
 import { redactText } from './secrets/redact.js';
-import { trackSecrets } from './secrets/sources.js';
 
 const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
 const stderr = (line: string) => process.stderr.write(`${redactText(line)}\n`);
@@ -89,7 +88,6 @@ program
     const config = await loadCommandConfig();
     const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: stderr }).catch(() => undefined);
     const flavour = runtime?.flavour ?? defaultFlavour(config);
-    trackSecrets(config, flavour);
     const instances = await resolveInstances(config, flavour);
     const problems = await checkIsolation(instances);
     // A broken alert entry does not stop anything (the other providers still work), but it is named here.

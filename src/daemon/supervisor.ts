@@ -100,10 +100,10 @@ export function restoreSourceFor(hasSnapshot: boolean, gatewayCopyUsable: boolea
 /** The long-running supervisor that PM2 runs as the `lifeguard` app. */
 export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
   const config = await loadConfig({ env, cwd });
+  trackSecrets(config);
   const log = createLogger({ level: config.logLevel });
   const host = hostname();
   const runtime = await resolveGatewayRuntime(config, { env, provision: false, progress: (line) => log.info(line) });
-  trackSecrets(config, runtime.flavour);
   // A config with a syntax error must not stop the supervisor: the Gateway still runs on the one it loaded.
   let instances = await resolveInstances(config, runtime.flavour, async (name, error) => {
     log.warn({ instance: name, error }, 'Gateway config unreadable; using the facts of its newest snapshot');

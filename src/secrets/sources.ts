@@ -4,7 +4,7 @@ import JSON5 from 'json5';
 import { parseDotEnv } from '../config/gateway-env.js';
 import { plannedPaths } from '../config/instance.js';
 import type { LifeguardConfig } from '../config/load.js';
-import { INSTANCE_NAMES, type Flavour } from '../config/schema.js';
+import { FLAVOURS, INSTANCE_NAMES } from '../config/schema.js';
 import { resolveProviders } from '../notify/registry.js';
 import { secretValuesOf, secretValuesOfText } from '../snapshots/redact-config.js';
 import { processSecrets, type SecretRegistry, type SecretSource } from './registry.js';
@@ -54,13 +54,20 @@ export function lifeguardSecretSource(config: LifeguardConfig): SecretSource {
   };
 }
 
-/** Tracks every source the settings name: lifeguard's config and both Gateways'. */
-export function trackSecrets(config: LifeguardConfig, flavour: Flavour, registry: SecretRegistry = processSecrets): void {
+/**
+ * Tracks every source the settings name: lifeguard's config and both Gateways'. With `gateway.flavour:
+ * auto` the paths of both flavours are tracked: one that does not exist adds nothing, and the caller
+ * need not find the installed Gateway first.
+ */
+export function trackSecrets(config: LifeguardConfig, registry: SecretRegistry = processSecrets): void {
   registry.track(lifeguardSecretSource(config));
-  for (const name of INSTANCE_NAMES) {
-    const spec = config.instances[name];
-    const { configPath, stateDir } = plannedPaths(spec, flavour, config.userHome);
-    registry.track(gatewaySecretSource({ name, configPath, stateDir, env: spec.env }));
+  const flavours = config.gateway.flavour === 'auto' ? FLAVOURS : [config.gateway.flavour];
+  for (const flavour of flavours) {
+    for (const name of INSTANCE_NAMES) {
+      const spec = config.instances[name];
+      const { configPath, stateDir } = plannedPaths(spec, flavour, config.userHome);
+      registry.track(gatewaySecretSource({ name: `${name}:${flavour}`, configPath, stateDir, env: spec.env }));
+    }
   }
 }
 

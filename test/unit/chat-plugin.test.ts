@@ -87,6 +87,8 @@ describe('the rescue Gateway plugin (plugin/index.mjs)', () => {
     assert.equal((await plugin.createHandler({ env: crash.env, exec: crash.exec })(openclawCtx())).text, '⚠️ lifeguard could not answer: lifeguard: boom token=[redacted] at x');
     const slow = forwarder({ error: Object.assign(new Error('killed'), { killed: true }) });
     assert.match((await plugin.createHandler({ env: slow.env, exec: slow.exec, timeoutMs: 5_000 })(openclawCtx())).text, /^⚠️ lifeguard did not answer within 5 s\./);
+    const flood = forwarder({ error: Object.assign(new Error('stdout maxBuffer length exceeded'), { killed: true, code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' }) });
+    assert.match((await plugin.createHandler({ env: flood.env, exec: flood.exec })(openclawCtx())).text, /^⚠️ lifeguard's answer was longer than 1 MB, so it was stopped/, 'an overflow is no time-out');
     const throwing: Exec = async () => { throw new Error('spawn EACCES'); };
     assert.match((await plugin.createHandler({ env: crash.env, exec: throwing })(openclawCtx())).text, /^⚠️ lifeguard could not answer: spawn EACCES/);
   });

@@ -6,7 +6,6 @@ import { queueAlert } from '../../notify/dispatcher.js';
 import { Outbox } from '../../notify/outbox.js';
 import { resolveProviders } from '../../notify/registry.js';
 import type { Alert } from '../../notify/types.js';
-import { defaultFlavour } from '../../runtime/resolve.js';
 import { redactStrings, redactText } from '../../secrets/redact.js';
 import { trackSecrets } from '../../secrets/sources.js';
 
@@ -25,7 +24,7 @@ export function printJson(value: unknown): void {
 /** The settings, with the secrets of every config they name known to the redactor. */
 export async function loadCommandConfig(): Promise<LifeguardConfig> {
   const config = await loadConfig({ env: process.env, cwd: process.cwd() });
-  trackSecrets(config, defaultFlavour(config));
+  trackSecrets(config);
   return config;
 }
 

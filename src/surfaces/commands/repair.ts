@@ -10,7 +10,6 @@ import { resolveInstances } from '../../config/resolve-instances.js';
 import type { InstanceName } from '../../config/schema.js';
 import { UserError, errorMessage } from '../../core/errors.js';
 import { redactText } from '../../secrets/redact.js';
-import { trackSecrets } from '../../secrets/sources.js';
 import { probeConfigValidity, readConfigFile, secretsFor, type ConfigVerdict } from '../../guard/validate-config.js';
 import { auditIncident } from '../../incidents/audit.js';
 import { findOpenIncident } from '../../incidents/store.js';
@@ -64,7 +63,6 @@ export async function resolveTarget(settings: LifeguardConfig, name: InstanceNam
   const runtime = await resolveGatewayRuntime(settings, { env: process.env, provision: false, progress: () => {} })
     .catch((error: unknown) => { runtimeProblem = errorMessage(error); return undefined; });
   const flavour = runtime?.flavour ?? defaultFlavour(settings);
-  trackSecrets(settings, flavour);
   const instances = await resolveInstances(settings, flavour, (unreadable) => factsFromNewestSnapshot(settings, flavour, unreadable));
   const instance = instances[name];
   const secrets = await secretsFor({ flavour, env: envOf(settings, instance, runtime), configPath: instance.configPath }, undefined, [instance.token]);
