@@ -83,7 +83,7 @@ describe('secrets never leave (OpenClaw)', { timeout: 15 * 60_000 }, () => {
     }, null, 2)}\n`);
     const validated = await cli(['config', 'validate', 'main', '--json']);
     assert.equal((JSON.parse(validated.stdout) as { valid: unknown }).valid, true, describeResult(validated));
-    const gatewayLog = join(run.pm2Home, 'logs', 'gateway-main-error.log');
+    const gatewayLog = join(run.lifeguardHome, 'logs', 'gateway-main.err.log');
     await pollUntil('the preload in the Gateway output', () => existsSync(gatewayLog) && readFileSync(gatewayLog, 'utf8').includes(SECRETS.customHeader), { timeoutMs: 30_000 });
   });
 
@@ -130,8 +130,9 @@ describe('secrets never leave (OpenClaw)', { timeout: 15 * 60_000 }, () => {
     for (const request of lg.receiver.requests) {
       for (const secret of leaksIn(`${request.path}\n${JSON.stringify(request.headers)}\n${request.body}`)) found.push(`${secret} in the alert ${request.body.slice(0, 120)}`);
     }
-    // The snapshots and kept-aside copies are the Gateway's config itself, kept to restore it: secrets by nature.
-    const gatewayConfigCopies = /^(snapshots|kept)\//;
+    // Not lifeguard's words but the Gateway's own: the snapshots of its config (kept to restore it) and
+    // the log files PM2 writes its output to. Both hold secrets by nature and are the owner's alone (0600).
+    const gatewayOwn = /^(snapshots\/|logs\/gateway-)/;
     const scan = (dir: string, label: string, skip?: RegExp) => {
       for (const file of filesUnder(dir)) {
         const name = relative(dir, file);
@@ -139,18 +140,20 @@ describe('secrets never leave (OpenClaw)', { timeout: 15 * 60_000 }, () => {
         for (const secret of leaksIn(readFileSync(file, 'latin1'))) found.push(`${secret} in ${label}/${name}`);
       }
     };
-    scan(run.lifeguardHome, 'LIFEGUARD_HOME', gatewayConfigCopies);
+    scan(run.lifeguardHome, 'LIFEGUARD_HOME', gatewayOwn);
     const brief = ['LIFEGUARD_INCIDENT.md', 'LIFEGUARD_INCIDENT.json'].map((file) => join(rescueWorkspace, file));
     assert.ok(brief.every((file) => existsSync(file)), 'the brief is there');
     for (const file of brief) for (const secret of leaksIn(readFileSync(file, 'utf8'))) found.push(`${secret} in the brief ${file}`);
-    const pm2Logs = join(run.pm2Home, 'logs');
-    const ownLogs = readdirSync(pm2Logs).filter((file) => file.startsWith('lifeguard'));
-    assert.ok(ownLogs.length > 0, 'lifeguard logged');
-    for (const file of ownLogs) for (const secret of leaksIn(readFileSync(join(pm2Logs, file), 'utf8'))) found.push(`${secret} in lifeguard's log ${file}`);
+    const logs = join(run.lifeguardHome, 'logs');
+    const ownLogs = readdirSync(logs).filter((file) => file.startsWith('lifeguard'));
+    assert.ok(ownLogs.some((file) => readFileSync(join(logs, file), 'utf8').includes('"name":"lifeguard"')), `lifeguard logged: ${ownLogs.join(', ')}`);
+    for (const file of readdirSync(join(run.pm2Home, 'logs'))) {
+      for (const secret of leaksIn(readFileSync(join(run.pm2Home, 'logs', file), 'utf8'))) found.push(`${secret} in PM2's own log ${file}`);
+    }
     assert.ok(lg.receiver.requests.length >= 2, 'alerts were sent');
     assert.deepEqual(found, []);
     // What makes the test mean something: the secrets were in the Gateway's own output all along.
-    assert.ok(leaksIn(readFileSync(join(pm2Logs, 'gateway-main-error.log'), 'utf8')).length >= 4);
+    assert.ok(leaksIn(readFileSync(join(logs, 'gateway-main.err.log'), 'utf8')).length >= 4);
   });
 });
 
