@@ -1,5 +1,5 @@
 import { maskable, processSecrets, type SecretRegistry } from './registry.js';
-import { isPlainHeader, isSecretKey, isSecretMapKey, redactInlineSecrets, REDACTED } from './vocabulary.js';
+import { childMode, redactInlineSecrets, REDACTED, type SecretMode } from './vocabulary.js';
 
 /**
  * The one redactor: every text lifeguard writes, shows or sends passes here. Known secrets (the
@@ -47,22 +47,15 @@ export function redactStrings<T>(value: T, extra: Iterable<string | undefined> =
  */
 export function redactFields<T>(value: T, extra: Iterable<string | undefined> = [], registry: SecretRegistry = processSecrets): T {
   const known = [...registry.values(), ...extra];
-  /** `secret`: everything below is hidden; `headers`: a map whose values are, bar plain headers. */
-  type Mode = 'plain' | 'secret' | 'headers';
-  const walk = (node: unknown, mode: Mode, depth: number): unknown => {
+  const walk = (node: unknown, mode: SecretMode, depth: number): unknown => {
     if (mode === 'secret' && (typeof node === 'string' || typeof node === 'number')) return REDACTED;
     if (typeof node === 'string') return redactInlineSecrets(maskSecretValues(node, known));
     if (depth > 12) return node;
     if (Array.isArray(node)) return node.map((item) => walk(item, mode, depth + 1));
-    if (node instanceof Error) return walk({ type: node.name, message: node.message, stack: node.stack }, mode, depth + 1);
+    // As pino's err serializer shows it, with the error's own fields (code, status) kept.
+    if (node instanceof Error) return walk({ ...node, type: node.name, message: node.message, stack: node.stack }, mode, depth + 1);
     if (!isPlainObject(node)) return node;
     return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, walk(child, childMode(mode, key, child), depth + 1)]));
-  };
-  const childMode = (mode: Mode, key: string, child: unknown): Mode => {
-    if (mode === 'secret') return 'secret';
-    if (mode === 'headers') return isPlainHeader(key) ? 'plain' : 'secret';
-    if (isSecretMapKey(key)) return 'headers';
-    return isSecretKey(key, child === null || typeof child !== 'object') ? 'secret' : 'plain';
   };
   return walk(value, 'plain', 0) as T;
 }

@@ -61,6 +61,17 @@ export function isPlainHeader(name: string): boolean {
   return PLAIN_HEADERS.has(name.toLowerCase());
 }
 
+/** How a value is treated: `secret` hides everything below; `headers` is a map whose values are, bar plain headers. */
+export type SecretMode = 'plain' | 'secret' | 'headers';
+
+/** The mode of the value under `key` in a map of mode `mode`; `child` tells a scalar from a map or list. */
+export function childMode(mode: SecretMode, key: string, child: unknown): SecretMode {
+  if (mode === 'secret') return 'secret';
+  if (mode === 'headers') return isPlainHeader(key) ? 'plain' : 'secret';
+  if (isSecretMapKey(key)) return 'headers';
+  return isSecretKey(key, child === null || typeof child !== 'object') ? 'secret' : 'plain';
+}
+
 function keyWords(key: string): string[] {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')

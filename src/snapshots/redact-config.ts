@@ -1,6 +1,6 @@
 import { maskSecretValues } from '../secrets/redact.js';
 import {
-  ENV_REFERENCE, ENV_REFERENCES, isPlainHeader, isSecretKey, isSecretMapKey, redactInlineSecrets, REDACTED, REDACTED_CHANGED,
+  childMode, ENV_REFERENCE, ENV_REFERENCES, isSecretKey, redactInlineSecrets, REDACTED, REDACTED_CHANGED, type SecretMode,
 } from '../secrets/vocabulary.js';
 
 /**
@@ -57,21 +57,12 @@ interface Walk {
   readonly references: Set<string>;
 }
 
-/** `secret`: every value below is hidden; `headers`: a map whose values are, bar plain headers. */
-type Mode = 'plain' | 'secret' | 'headers';
-
-function childMode(mode: Mode, key: string, child: unknown): Mode {
-  if (mode === 'secret') return 'secret';
-  if (mode === 'headers') return isPlainHeader(key) ? 'plain' : 'secret';
-  if (isSecretMapKey(key)) return 'headers';
-  return isSecretKey(key, !isRecord(child) && !Array.isArray(child)) ? 'secret' : 'plain';
-}
 
 function noteReferences(text: string, secret: boolean, walk: Walk): void {
   for (const [, name] of text.matchAll(ENV_REFERENCES)) if (secret || isSecretKey(name!)) walk.references.add(name!);
 }
 
-function redactNode(value: unknown, previous: unknown, mode: Mode, walk: Walk): unknown {
+function redactNode(value: unknown, previous: unknown, mode: SecretMode, walk: Walk): unknown {
   if (Array.isArray(value)) {
     return value.map((item, index) => redactNode(item, Array.isArray(previous) ? previous[index] : undefined, mode, walk));
   }
@@ -127,7 +118,7 @@ export function secretValuesOfText(text: string): string[] {
 
 interface Frame {
   readonly kind: '{' | '[';
-  readonly mode: Mode;
+  readonly mode: SecretMode;
   /** In an object: the key whose value comes next, once read. */
   key: string | undefined;
 }
@@ -192,7 +183,7 @@ function redactToken(token: RegExpExecArray, frame: Frame | undefined, found: Se
 }
 
 /** How the next value of `frame` is treated: a scalar or, with `scalar` false, a nested map or list. */
-function valueMode(frame: Frame | undefined, scalar: boolean): Mode {
+function valueMode(frame: Frame | undefined, scalar: boolean): SecretMode {
   if (!frame) return 'plain';
   if (frame.kind === '[' || frame.key === undefined) return frame.mode === 'headers' ? 'plain' : frame.mode;
   return childMode(frame.mode, frame.key, scalar ? '' : {});
