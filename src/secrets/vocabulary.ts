@@ -137,7 +137,7 @@ const SCHEME_CREDENTIAL = /\b(Bearer|Basic|Token|Bot)(\s+)(?!\[redacted)[A-Za-z0
  */
 const KEY_VALUE = /(?<![A-Za-z0-9_.-])(\\?["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1(\s*[:=]\s*)(?:(\\?")((?:[^"\\\n]|\\[^"\n])*)\4|(')([^'\n]*)'|([^\s,;{}[\]"'\\]+))/g;
 /** After `Authorization:`, `Cookie:` or `X-Custom-Auth:` the value (`Bearer eyJ…`) runs to the end of the line. */
-const REST_OF_LINE = /(?<![A-Za-z0-9_.-])((?:[A-Za-z]+-)*(?:authorization|cookie)|(?:[A-Za-z]+-)+auth)([ \t]*[:=][ \t]*)(?!\[redacted|\\?")([^\n"'\\]+)/gi;
+const REST_OF_LINE = /(?<![A-Za-z0-9_.-])((?:[A-Za-z]+-)*(?:authorization|cookie)|(?:[A-Za-z]+-)+auth)([ \t]*[:=][ \t]*)(?!\[redacted|\\?")([^\s"'\\][^\n"'\\]*)/gi;
 const LITERALS = new Set(['true', 'false', 'null', 'undefined', 'none', 'set', 'unset', 'missing']);
 
 /**

@@ -192,6 +192,7 @@ describe('property: a random secret in a random place and form never leaves', ()
           status: await readFile(statusPath(home), 'utf8'),
           chat: finish(text, []),
         };
+        assert.equal(redactText(outputs.text), outputs.text, `round ${round}: masking twice changes nothing`);
         for (const [where, output] of Object.entries(outputs)) {
           const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
           assert.ok(forms.every((form) => !output.includes(form)), `round ${round}: ${JSON.stringify(secret)} leaked in ${where} from ${JSON.stringify(text)}:\n${output}`);
