@@ -8,7 +8,7 @@ export interface RateLimit {
   readonly windowMs: number;
 }
 
-export const CHAT_RATE_LIMIT: RateLimit = { limit: 6, windowMs: 60_000 };
+export const CHAT_RATE_LIMIT: RateLimit = { limit: 10, windowMs: 60_000 };
 
 /** When each sender's recent commands came, by sender key. */
 export type SenderHistory = Readonly<Record<string, readonly number[]>>;

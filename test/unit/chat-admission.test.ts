@@ -5,17 +5,18 @@ import { admitSender, oneChatAtATime } from '../../src/chat/gate.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('who gets an answer from /lifeguard, and when', () => {
-  it(`lets a sender through ${CHAT_RATE_LIMIT.limit} times a minute, then says when to send again; others are not held up`, () => {
+  it('lets a sender through `limit` times in a window, then says when to send again; others are not held up', () => {
+    const rate = { limit: 3, windowMs: 60_000 };
     let history = {};
-    for (let i = 0; i < CHAT_RATE_LIMIT.limit; i += 1) {
-      const admission = admit(history, 'telegram:42', 1_000 + i * 1_000);
+    for (const at of [1_000, 2_000, 3_000]) {
+      const admission = admit(history, 'telegram:42', at, rate);
       assert.equal(admission.admitted, true);
       history = admission.history;
     }
-    const refused = admit(history, 'telegram:42', 10_000);
+    const refused = admit(history, 'telegram:42', 10_000, rate);
     assert.deepEqual([refused.admitted, !refused.admitted && refused.retryAfterMs], [false, 51_000]);
-    assert.equal(admit(history, 'discord:7', 10_000).admitted, true, 'another sender has their own budget');
-    assert.equal(admit(history, 'telegram:42', 61_001).admitted, true, 'the oldest one has left the window');
+    assert.equal(admit(history, 'discord:7', 10_000, rate).admitted, true, 'another sender has their own budget');
+    assert.equal(admit(history, 'telegram:42', 61_001, rate).admitted, true, 'the oldest one has left the window');
   });
 
   it('forgets what can no longer count', () => {
