@@ -118,8 +118,6 @@ describe('secrets never leave (OpenClaw)', { timeout: 15 * 60_000 }, () => {
       const reply = await cli([...owner, ...words]);
       assert.equal(reply.code, 0, describeResult(reply));
     }
-    const diagnosis = outputs.find((o) => o.command.endsWith('diagnose main --json'))!;
-    assert.match(diagnosis.stdout, /\[redacted\]/, 'the diagnosis shows the Gateway output, masked');
     const leaks = outputs.flatMap((o) => leaksIn(`${o.stdout}\n${o.stderr}`).map((secret) => `${secret} in \`${o.command}\``));
     assert.deepEqual(leaks, [], outputs.map((o) => describeResult(o, 2_000)).join('\n\n'));
   });
