@@ -26,11 +26,9 @@ import { registerNotifyCommands } from './surfaces/commands/notify.js';
 import { registerPauseCommands } from './surfaces/commands/pause.js';
 import { registerRepairCommands } from './surfaces/commands/repair.js';
 import { LIFEGUARD_VERSION } from './version.js';
-import { loadCommandConfig, printJson, stdout } from './surfaces/commands/context.js';
-import { redactText } from './secrets/redact.js';
+import { loadCommandConfig, printJson, stderr, stdout } from './surfaces/commands/context.js';
 
 const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
-const stderr = (line: string) => process.stderr.write(`${redactText(line)}\n`);
 
 function pm2Cli(args: readonly string[]): number {
   const pm2Bin = createRequire(import.meta.url).resolve('pm2/bin/pm2');
@@ -77,6 +75,7 @@ program
   .description('print the PM2 app declarations as JSON (used by ecosystem.config.cjs); refuses on isolation problems')
   .action(async () => {
     const plan = await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
+    // Read by PM2 (ecosystem.config.cjs): the apps' environment must reach it as it is.
     process.stdout.write(`${JSON.stringify({ apps: plan.apps }, null, 2)}\n`);
   });
 
