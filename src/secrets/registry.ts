@@ -88,6 +88,8 @@ export function maskable(values: Iterable<string>): string[] {
   for (const value of values) {
     const trimmed = value.trim();
     if (trimmed.length < MIN_MASKED_LENGTH || trimmed === REDACTED || REDACTED_CHANGED.includes(trimmed)) continue;
+    // A short number under a secret key (a timeout in an `env` section) would mask every such count.
+    if (/^\d{1,7}$/.test(trimmed)) continue;
     kept.add(trimmed);
   }
   return [...kept].sort((a, b) => b.length - a.length);
