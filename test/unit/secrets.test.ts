@@ -4,6 +4,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finish } from '../../src/chat/reply.js';
+import type { ResolvedInstance } from '../../src/config/instance.js';
+import { BRIEF_FILE, BRIEF_JSON_FILE } from '../../src/handoff/brief.js';
+import { handOff } from '../../src/handoff/handoff.js';
+import { newRecord, withTimeline, type IncidentRecord } from '../../src/incidents/record.js';
+import { createIncident, incidentPath, readIncident } from '../../src/incidents/store.js';
+import type { IncidentCore } from '../../src/incidents/types.js';
+import { renderIncident } from '../../src/surfaces/incident-view.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
 import { statusPath, writeStatus, type DaemonStatus } from '../../src/daemon/status-store.js';
@@ -169,6 +176,11 @@ describe('property: a random secret in a random place and form never leaves', ()
       const { providers } = resolveProviders([{ type: 'webhook', name: 'hook', url: 'http://127.0.0.1:9/hook' }]);
       const provider = { ...providers[0]!, definition: { ...providers[0]!.definition, send: async (message: unknown) => { captured.push(message); } } };
       const journal = createJournal(home);
+      const workspace = tempDir('lg-secrets-ws-');
+      const gateway = (name: 'main' | 'rescue'): ResolvedInstance => ({
+        name, appName: `gateway-${name}`, flavour: 'openclaw', profile: name, port: 21000, configPath: `/cfg/${name}.json`, stateDir: `/state/${name}`,
+        workspace, logFile: `/logs/${name}.log`, token: undefined, gatewayConfigExists: true, bonjour: false, extraEnv: {}, pinnedEndpoints: [],
+      });
 
       for (let round = 0; round < 200; round += 1) {
         const { secret, written, known } = pick(kinds)();
@@ -182,7 +194,18 @@ describe('property: a random secret in a random place and form never leaves', ()
         await sendAlert(provider, sampleAlert({ summary: text, details: { evidence: text } }), { timeoutMs: 1_000, env: {}, rescueGateway: undefined });
         await journal.append({ at: new Date(0).toISOString(), instance: 'main', kind: 'note', detail: text } as never);
         await writeStatus(home, { pid: 1, startedAt: 0, updatedAt: 0, instances: [{ name: 'main', reason: text }] } as unknown as DaemonStatus);
+        const record = incident(`main-20261125-${String(round).padStart(6, '0')}Z`, text);
+        await createIncident(home, record);
+        const stored = (await readIncident(home, record.id))!;
+        await handOff({
+          record, main: gateway('main'), rescue: gateway('rescue'), cli: 'lifeguard', config: { valid: false, detail: text }, diff: { summary: text, patch: `+ ${text}` },
+          ensureRescue: async () => ({ ok: true, detail: 'up' }), wakeAgent: false, timeoutMs: 1_000,
+        });
         const outputs = {
+          record: await readFile(incidentPath(home, record.id), 'utf8'),
+          incidentShow: redactText(renderIncident(stored, 0)),
+          brief: await readFile(join(workspace, BRIEF_FILE), 'utf8'),
+          briefJson: await readFile(join(workspace, BRIEF_JSON_FILE), 'utf8'),
           text: redactText(text),
           json: JSON.stringify(redactStrings({ a: [{ b: text }], c: text })),
           fields: JSON.stringify(redactFields({ env: { X: text }, detail: text })),
@@ -201,3 +224,14 @@ describe('property: a random secret in a random place and form never leaves', ()
     }
   });
 });
+
+function incident(id: string, text: string): IncidentRecord {
+  const core: IncidentCore = {
+    id, instance: 'main', status: 'open', openedAt: 0, problem: 'down', classification: 'crash-looping', severity: 'critical', summary: text,
+    rung: 'R3', rungSince: 0, attempts: { R0: 0, R1: 0, R2: 0, R3: 1, R4: 0 }, frozen: false, ack: undefined, recoveredAt: undefined,
+    resolvedAt: undefined, lastAlertAt: 0, alertCounts: {}, lease: undefined,
+  };
+  const record = { ...newRecord(core, '/cfg/main.json'), errorOutput: [text] };
+  return withTimeline(record, [{ at: 0, kind: 'note', text }]);
+}
+
