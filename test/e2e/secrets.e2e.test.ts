@@ -26,13 +26,22 @@ function leaksIn(text: string): string[] {
   return Object.entries(SECRETS).filter(([, secret]) => [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)].some((form) => text.includes(form))).map(([name]) => name);
 }
 
-/** Prints the secrets as a misbehaving Gateway or library would: in a URL, a header, a config dump, an error. */
+/**
+ * Prints the secrets as a misbehaving Gateway or library would: in a URL, a header, a config dump, an
+ * error. Only in the Gateway's own process: its workers and child processes (which answer it in JSON on
+ * stdout) inherit NODE_OPTIONS and the marker, and stay quiet.
+ */
 const PRELOAD = `
+import { isMainThread } from 'node:worker_threads';
 const s = ${JSON.stringify(SECRETS)};
+const first = isMainThread && !process.env.LG_E2E_SECRETS_PRINTED;
+process.env.LG_E2E_SECRETS_PRINTED = '1';
+if (first) {
 console.log('[preload] telegram: FetchError: request to https://api.telegram.org/bot' + s.telegramBotToken + '/getUpdates failed');
 console.error('[preload] model call: POST http://127.0.0.1:9/v1/chat with Authorization: Bearer ' + s.modelApiKey + ' and X-Custom-Auth: ' + s.customHeader);
 console.error('[preload] hooks config ' + JSON.stringify({ hooks: { token: s.hooksToken }, webhookSecret: s.telegramWebhookSecret }));
 console.error('[preload] rejected key ' + s.modelApiKey + ' for webhook ' + s.hooksToken + ' (bot ' + s.telegramBotToken + ')');
+}
 `;
 
 describe('secrets never leave (OpenClaw)', { timeout: 15 * 60_000 }, () => {
