@@ -3,6 +3,8 @@
 // lifeguard. Plain ESM with no SDK import and no build step, so the Gateway loads this file as it is.
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** A safety net only: `lifeguard chat` bounds its own commands (a restart waits up to a few minutes). */
 export const TIMEOUT_MS = 10 * 60_000;
@@ -69,10 +71,26 @@ function run(file, args, options) {
   });
 }
 
+const HIDDEN = '(details hidden)';
+
+/**
+ * lifeguard's own idea of what is secret (dist/secrets/vocabulary.js beside its CLI), so the plugin has
+ * no second one. Without it nothing of a complaint is shown.
+ */
+async function redactorOf(cli) {
+  try {
+    const vocabulary = await import(pathToFileURL(join(dirname(cli.args[0] ?? ''), 'secrets', 'vocabulary.js')).href);
+    if (typeof vocabulary.redactInlineSecrets === 'function') return (text) => vocabulary.redactInlineSecrets(text);
+  } catch {
+    // an older or moved lifeguard: show nothing rather than guess
+  }
+  return () => HIDDEN;
+}
+
 /** One line of lifeguard's complaint, without anything that looks like a secret. */
-function firstLine(text) {
+function firstLine(text, redact) {
   const line = text.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
-  return line.replace(/((?:token|password|secret|api_?key|authorization)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1[redacted]').slice(0, 200);
+  return line ? redact(line).slice(0, 200) : '';
 }
 
 /**
@@ -81,19 +99,23 @@ function firstLine(text) {
  */
 export function createHandler({ env = process.env, exec = run, timeoutMs = TIMEOUT_MS } = {}) {
   return async (ctx) => {
+    let redact = () => HIDDEN;
     try {
       // Read before anything is awaited: the owner check must describe this invocation.
       const owner = ownerOf(ctx);
       const cli = splitCli(env.LIFEGUARD_CLI);
       if (!cli) return { text: '⚠️ lifeguard is not reachable from this Gateway: LIFEGUARD_CLI is not set, or names no Node binary (start the Gateways with `lifeguard up`).' };
+      redact = await redactorOf(cli);
       const result = await exec(cli.file, [...cli.args, ...chatArgs(ctx, owner)], { env, timeout: timeoutMs });
       const reply = result.stdout.trim();
       if (!result.error && reply) return { text: reply };
+      // execFile kills a child that passes maxBuffer too: that is an overflow, not a time-out.
+      if (result.error?.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return { text: `⚠️ lifeguard's answer was longer than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB, so it was stopped and nothing of it is shown. Send /lifeguard status to see where things are.` };
       if (result.error?.killed) return { text: `⚠️ lifeguard did not answer within ${Math.round(timeoutMs / 1000)} s. Send /lifeguard status to see where things are.` };
-      const why = firstLine(result.stderr) || firstLine(result.error?.message ?? '') || 'no reply';
+      const why = firstLine(result.stderr, redact) || firstLine(result.error?.message ?? '', redact) || 'no reply';
       return { text: `⚠️ lifeguard could not answer: ${why}` };
     } catch (error) {
-      return { text: `⚠️ lifeguard could not answer: ${firstLine(String(error?.message ?? error))}` };
+      return { text: `⚠️ lifeguard could not answer: ${firstLine(String(error?.message ?? error), redact)}` };
     }
   };
 }

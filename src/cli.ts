@@ -26,9 +26,9 @@ import { registerNotifyCommands } from './surfaces/commands/notify.js';
 import { registerPauseCommands } from './surfaces/commands/pause.js';
 import { registerRepairCommands } from './surfaces/commands/repair.js';
 import { LIFEGUARD_VERSION } from './version.js';
+import { loadCommandConfig, printJson, stderr, stdout } from './surfaces/commands/context.js';
 
 const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
-const stderr = (line: string) => process.stderr.write(`${line}\n`);
 
 function pm2Cli(args: readonly string[]): number {
   const pm2Bin = createRequire(import.meta.url).resolve('pm2/bin/pm2');
@@ -75,6 +75,7 @@ program
   .description('print the PM2 app declarations as JSON (used by ecosystem.config.cjs); refuses on isolation problems')
   .action(async () => {
     const plan = await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
+    // Read by PM2 (ecosystem.config.cjs): the apps' environment must reach it as it is.
     process.stdout.write(`${JSON.stringify({ apps: plan.apps }, null, 2)}\n`);
   });
 
@@ -83,7 +84,7 @@ program
   .description('the pre-start check: the two Gateways isolated (paths, ports, pinned endpoints) and reachable by the probes (token)')
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
-    const config = await loadConfig({ env: process.env, cwd: process.cwd() });
+    const config = await loadCommandConfig();
     const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: stderr }).catch(() => undefined);
     const flavour = runtime?.flavour ?? defaultFlavour(config);
     const instances = await resolveInstances(config, flavour);
@@ -95,13 +96,13 @@ program
     const plugin = await pluginStatus(instances.rescue);
     if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (lifeguard up installs it)`);
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) }, null, 2)}\n`);
+      printJson({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) });
     } else if (problems.length === 0) {
-      process.stdout.write(`Pre-start check OK (${flavour}):\n${INSTANCE_NAMES.map((n) => describeInstance(instances[n])).join('\n')}\n`);
+      stdout(`Pre-start check OK (${flavour}):\n${INSTANCE_NAMES.map((n) => describeInstance(instances[n])).join('\n')}`);
     } else {
-      process.stdout.write(`${formatProblems(problems)}\n`);
+      stdout(formatProblems(problems));
     }
-    if (!options.json) for (const warning of warnings) process.stdout.write(`Warning: ${warning}\n`);
+    if (!options.json) for (const warning of warnings) stdout(`Warning: ${warning}`);
     process.exitCode = problems.length === 0 ? 0 : 1;
   });
 
@@ -110,13 +111,14 @@ program
   .description('state, reason, pid, port, PM2 status, restarts, last probe and uptime of each Gateway')
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
-    const config = await loadConfig({ env: process.env, cwd: process.cwd() });
+    const config = await loadCommandConfig();
     const daemon = await readStatus(config.home);
     const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 5_000 }).catch(() => undefined) : undefined;
     const apps = pm2 ? await pm2.list().catch(() => undefined) : undefined;
     pm2?.close();
     const view = buildStatusView(daemon, apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
-    process.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderStatus(view)}\n`);
+    if (options.json) printJson(view);
+    else stdout(renderStatus(view));
   });
 
 registerIncidentCommands(program);

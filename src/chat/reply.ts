@@ -1,11 +1,11 @@
 import { formatDuration } from '../core/duration.js';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import type { IncidentRecord } from '../incidents/record.js';
 import { clip } from '../notify/alert-text.js';
 import type { RestartReport } from '../surfaces/commands/repair.js';
 import type { Diagnosis } from '../surfaces/diagnose.js';
 import type { InstanceView, StatusView } from '../surfaces/status-view.js';
-import { SUBCOMMANDS, chat, chatCommandFor } from './commands.js';
+import { CHAT_PREFIX, SUBCOMMANDS, chat, chatCommandFor } from './commands.js';
 
 /*
  * Replies a person reads on a phone, often with a Gateway down: a few short lines with the state, the
@@ -211,6 +211,15 @@ export function replyBusy(message: string, asked: string): string {
   const seconds = RETRY.exec(message)?.[1];
   const who = holder ? `${holder[1]} is running ${holder[2]} (since ${utc(holder[3]!)})` : 'another repair is running';
   return `⏳ Busy: ${who}. Nothing was changed. Try again in ${seconds ?? 'a minute'}${seconds ? ' s' : ''}: ${asked}`;
+}
+
+/** Another `/lifeguard` command is being answered: one at a time. */
+export function replyChatBusy(): string {
+  return `⏳ Busy: another ${CHAT_PREFIX} command is still being answered. Nothing was run; send yours again once it has replied.`;
+}
+
+export function replyRateLimited(sender: string, limit: number, windowMs: number, retryAfterMs: number): string {
+  return `⏳ ${sender} sent more than ${limit} ${CHAT_PREFIX} commands in ${Math.round(windowMs / 1000)} s. Nothing was run; send again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s.`;
 }
 
 /** Exit 5. */

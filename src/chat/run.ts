@@ -24,6 +24,8 @@ export interface ChatSender {
 export interface CliResult {
   /** Null when the process was killed (a timeout). */
   readonly code: number | null;
+  /** The output went past what is read of it: the process was stopped and its answer is incomplete. */
+  readonly overflowed?: boolean;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -60,19 +62,39 @@ const RESTART_WAIT_MS = 150_000;
 /** Beyond the lock wait: diagnose may run the Gateway's own validator (seconds), plus Node start-up. */
 const COMMAND_MARGIN_MS = 90_000;
 
-/** `telegram:123456789`: the form `chat.ownerIds` (and OpenClaw's ownerAllowFrom) use. */
+/** `telegram:123456789`: the form `chat.ownerIds` (and OpenClaw's ownerAllowFrom) use, for replies and audit lines. */
 export function senderKey(sender: Pick<ChatSender, 'id' | 'channel'>): string {
-  return sender.id.includes(':') || !sender.channel ? sender.id : `${sender.channel}:${sender.id}`;
+  return sender.channel ? `${sender.channel}:${sender.id}` : sender.id;
+}
+
+/** `telegram:123456789` → channel `telegram`, id `123456789`; the id may hold colons itself. */
+export function splitOwnerId(ownerId: string): { readonly channel: string; readonly id: string } | undefined {
+  const colon = ownerId.indexOf(':');
+  return colon > 0 ? { channel: ownerId.slice(0, colon), id: ownerId.slice(colon + 1) } : undefined;
 }
 
 /**
  * The Gateway's own verdict where it gives one (OpenClaw: an operator.admin client, or a sender in its
  * `commands.ownerAllowFrom`); otherwise lifeguard's `chat.ownerIds` (Clawdbot hands plugins no owner flag).
+ * Channel and id are compared as separate fields, exactly: a Discord sender named `telegram:42` is not
+ * the Telegram user 42, and ids that differ in case are different people on some channels.
  */
 export function isOwner(sender: ChatSender, ownerIds: readonly string[]): boolean {
   if (sender.gatewayOwner !== undefined) return sender.gatewayOwner;
-  const key = senderKey(sender).toLowerCase();
-  return ownerIds.some((id) => id.toLowerCase() === key);
+  return ownerIds.some((ownerId) => {
+    const owner = splitOwnerId(ownerId);
+    return owner !== undefined && owner.channel === sender.channel && owner.id === sender.id;
+  });
+}
+
+/**
+ * Reads that show Gateway output and incident detail. Where the Gateway names the owner (OpenClaw) any
+ * sender it authorized may ask; on Clawdbot, whose allowlists may let many people in, only chat.ownerIds.
+ */
+const DETAILED_READS: ReadonlySet<ChatRequest['kind']> = new Set(['diagnose', 'incident']);
+
+function needsOwner(request: ChatRequest, sender: ChatSender): boolean {
+  return isWrite(request) || (sender.gatewayOwner === undefined && DETAILED_READS.has(request.kind));
 }
 
 /**
@@ -87,7 +109,7 @@ export async function answerChat(args: string | undefined, sender: ChatSender, d
   let reply: string;
   if (!sender.authorized) reply = `⛔ ${senderKey(sender)} is not authorized to use ${CHAT_PREFIX} on this Gateway. Nothing was changed.`;
   else if (!parsed.ok) reply = `❓ ${parsed.refusal}`;
-  else if (isWrite(parsed.request) && !isOwner(sender, deps.ownerIds)) reply = ownerOnly(parsed.request, sender);
+  else if (needsOwner(parsed.request, sender) && !isOwner(sender, deps.ownerIds)) reply = ownerOnly(parsed.request, sender);
   else reply = await execute(parsed.request, who, deps);
   const text = finish(reply, deps.secrets);
   const target: AuditTarget = parsed.ok
@@ -105,7 +127,7 @@ function ownerOnly(request: ChatRequest, sender: ChatSender): string {
     : '';
   return [
     `⛔ Only the owner may send ${commandText(request)}. Nothing was changed.${how}`,
-    `You can still send ${chat('status')} or ${chat('diagnose')}.`,
+    sender.gatewayOwner === undefined ? `You can still send ${chat('status')}.` : `You can still send ${chat('status')} or ${chat('diagnose')}.`,
   ].join('\n');
 }
 
@@ -132,6 +154,7 @@ async function execute(request: ChatRequest, who: string, deps: ChatDeps): Promi
   const timeoutMs = deps.lockTimeoutMs + COMMAND_MARGIN_MS + (request.kind === 'restart' ? RESTART_WAIT_MS : 0);
   const result = await deps.runCli(args, timeoutMs);
   const asked = commandText(request);
+  if (result.overflowed) return `⚠️ The answer to ${asked} was longer than lifeguard reads for a chat reply, so it was stopped and nothing of it is shown. Send ${chat('status')} to see where things are.`;
   if (result.code === null) return `⏳ ${asked} took longer than ${Math.round(timeoutMs / 1000)} s and was stopped. Send ${chat('status')} to see where things are.`;
   if (result.code === 4) return replyBusy(result.stderr, asked);
   if (result.code === 5) return replyPm2Unreachable(result.stderr);

@@ -202,7 +202,8 @@ export const configSchema = z
          * Sender ids allowed to change things (ack, restore, restart, resolve, pause, resume) where the
          * Gateway cannot tell the owner itself (Clawdbot 2026.1.x), e.g. "telegram:123456789".
          */
-        ownerIds: z.array(z.string().min(1)).default([]),
+        // Compared with the sender as two exact fields, so a typo in case must fail here, not silently.
+        ownerIds: z.array(z.string().regex(/^[a-z][a-z0-9_-]*:\S+$/, { error: 'must be "<channel>:<sender id>" with the channel in lower case, e.g. "telegram:123456789"' })).default([]),
       })
       .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

@@ -1,26 +1,27 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { redactFields, redactText } from '../secrets/redact.js';
 
 /**
- * Every path where a token, password or API key can appear in what lifeguard logs.
- * PM2 payloads carry the app's whole env, so env-shaped objects are covered too.
+ * pino JSON through the one redactor, on the way out: every logged object has its secret-named fields
+ * (PM2's env blocks, `botToken`, `headers`) hidden and its strings masked, and the finished line (the
+ * message, an error's stack) is masked once more for the known secrets and credential shapes.
  */
-export const REDACT_PATHS = [
-  'token', '*.token', '*.*.token', 'auth.token', '*.auth.token', '*.auth.password',
-  'password', '*.password', 'apiKey', '*.apiKey', 'secret', '*.secret',
-  'env', '*.env', 'headers.authorization', '*.headers.authorization',
-];
-
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  const destination = options.destination ?? pino.destination(1);
   return pino(
     {
       name: 'lifeguard',
       level: validLevel(process.env.LIFEGUARD_LOG_LEVEL) ?? options.level ?? 'info',
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { log: (object) => redactFields(object) },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination,
+    redactingStream(destination),
   );
+}
+
+function redactingStream(destination: DestinationStream): DestinationStream {
+  return { write: (line: string) => destination.write(redactText(line)) };
 }
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -28,17 +29,6 @@ const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'sil
 /** An unknown level from the environment is ignored rather than crashing the supervisor. */
 function validLevel(level: string | undefined): string | undefined {
   return level && LEVELS.has(level) ? level : undefined;
-}
-
-const SECRET_LIKE = /("?(?:token|password|apiKey|api_key|secret|authorization)"?\s*[:=]\s*"?)([^",\s}]+)/gi;
-
-/** Masks secret-looking values in free text (Gateway stderr, log tails) before it is stored or shown. */
-export function redactText(text: string, knownSecrets: readonly string[] = []): string {
-  let out = text.replace(SECRET_LIKE, '$1[redacted]');
-  for (const secret of knownSecrets) {
-    if (secret.length >= 6) out = out.split(secret).join('[redacted]');
-  }
-  return out;
 }
 
 export type { Logger };

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { withRepairLock } from '../actions/repair-lock.js';
 import { stopHungProcess, type KillOutcome, type ProcessIdentity } from '../actions/safe-kill.js';
 import { errorMessage } from '../core/errors.js';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import type { DetectorEffect } from '../detector/types.js';
 import type { Pm2Client } from '../actions/pm2.js';
 import type { createJournal } from '../surfaces/journal.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Pm2Client, Pm2ExitDetail, Pm2LogEvent, Pm2ProcessEvent } from '../actions/pm2.js';
 import type { ProcessIdentity } from '../actions/safe-kill.js';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import type { DetectorEvent } from '../detector/types.js';
 import { readProcStat } from '../host/proc-stat.js';
 import type { OperatorActionTracker } from './pm2-events.js';

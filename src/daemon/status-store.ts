@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
+import { redactStrings } from '../secrets/redact.js';
 import type { DetectorSnapshot } from '../detector/types.js';
 
 /** What the daemon knows about one instance, written for `lifeguard status` and later for the rescue. */
@@ -32,7 +33,7 @@ export function statusPath(home: string): string {
 }
 
 export async function writeStatus(home: string, status: DaemonStatus): Promise<void> {
-  await writeFileAtomically(statusPath(home), `${JSON.stringify(status)}\n`, 0o600);
+  await writeFileAtomically(statusPath(home), `${JSON.stringify(redactStrings(status))}\n`, 0o600);
 }
 
 export async function readStatus(home: string): Promise<DaemonStatus | undefined> {

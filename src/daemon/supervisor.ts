@@ -8,7 +8,9 @@ import { loadGatewayEnv } from '../config/gateway-env.js';
 import { resolveInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
 import { steadyClock } from '../core/clock.js';
-import { createLogger, redactText } from '../core/log.js';
+import { createLogger } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
+import { trackSecrets } from '../secrets/sources.js';
 import { errorMessage } from '../core/errors.js';
 import { readRepairLockHolder, withRepairLock } from '../actions/repair-lock.js';
 import { connectPm2 } from '../actions/pm2.js';
@@ -70,6 +72,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const clock = steadyClock();
   const now = clock.now;
   const releaseLock = await holdSupervisorLock(config.home, new Date(now()));
+  trackSecrets(config);
   const log = createLogger({ level: config.logLevel });
   const host = hostname();
   const runtime = await resolveGatewayRuntime(config, { env, provision: false, progress: (line) => log.info(line) });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { redactStrings } from '../secrets/redact.js';
 import type { AppStatus, Pm2Client } from '../actions/pm2.js';
 import type { LifeguardConfig } from '../config/load.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
@@ -86,7 +87,8 @@ export async function startToolSurfaces(deps: ToolSurfacesDeps): Promise<ToolSur
       metrics: async () => ({ body: await registry.render(), contentType: registry.contentType }),
       status: async () => {
         const apps: AppStatus[] | undefined = pm2Watch.reachable ? await pm2.list().catch(() => undefined) : undefined;
-        return buildStatusView(deps.currentStatus(), apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
+        // The status endpoint shows Gateway detail (probe errors, incident summaries): masked like every exit.
+        return redactStrings(buildStatusView(deps.currentStatus(), apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port }))));
       },
     })).catch((error: unknown) => {
       log.error({ err: error, port: config.http.port }, 'status endpoint not started; lifeguard goes on without it');

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Flavour } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import { locatePackage } from '../runtime/resolve.js';
 import { runGatewayCli, withoutBoxes, type GatewayCli } from './gateway-cli.js';
 import {

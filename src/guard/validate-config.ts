@@ -5,12 +5,13 @@ import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import JSON5 from 'json5';
 import { z } from 'zod';
-import { extractFacts } from '../config/gateway-config.js';
 import { loadGatewayEnv } from '../config/gateway-env.js';
 import { FLAVOUR_NAMES } from '../config/paths.js';
 import type { Flavour } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
+import { secretEnvValues } from '../secrets/vocabulary.js';
+import { secretValuesOf } from '../snapshots/redact-config.js';
 import { callGateway } from '../probes/gateway-ws.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { jsonDocumentIn, runGatewayCli, type GatewayCli } from './gateway-cli.js';
@@ -298,11 +299,9 @@ export function startGuardIssue(config: Record<string, unknown>): string | undef
   return mode === undefined ? `gateway.mode: unset; ${NOT_LOCAL}` : `gateway.mode: ${JSON.stringify(mode)}; ${NOT_LOCAL}`;
 }
 
-const SECRET_ENV_NAME = /TOKEN|PASSWORD|SECRET|API_?KEY|CREDENTIAL/i;
-
 /**
- * Every value an issue or a CLI's output must never show: the Gateway token from the config (its
- * `${VAR}` resolved as the Gateway would) and secret-named variables of its environment and `.env`.
+ * Every value an issue or a CLI's output must never show, besides what the process registry knows:
+ * the config's secrets (`${VAR}`s resolved as the Gateway would) and the secrets of its environment and `.env`.
  */
 export async function secretsFor(
   input: Pick<ConfigValidationInput, 'flavour' | 'env' | 'configPath'>,
@@ -310,9 +309,7 @@ export async function secretsFor(
   extra: ReadonlyArray<string | undefined> = [],
 ): Promise<string[]> {
   const env = await loadGatewayEnv(stateDirOf(input), input.env);
-  const fromEnv = Object.entries(env).filter(([name]) => SECRET_ENV_NAME.test(name)).map(([, value]) => value);
-  const token = isRecord(config) ? extractFacts(config, env).token : undefined;
-  return [...fromEnv, token, ...extra].filter((value): value is string => typeof value === 'string' && value.length > 0);
+  return [...secretEnvValues(env), ...secretValuesOf(config, env), ...extra].filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
 const MAX_ISSUES = 20;

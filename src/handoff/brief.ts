@@ -1,4 +1,4 @@
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import { RUNG_NAMES } from '../incidents/ladder.js';
 import type { IncidentRecord } from '../incidents/record.js';
 

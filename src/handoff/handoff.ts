@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import { writeFileAtomically } from '../core/fs.js';
 import type { IncidentRecord } from '../incidents/record.js';
 import { callGateway } from '../probes/gateway-ws.js';
+import { redactStrings, redactText } from '../secrets/redact.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { BRIEF_FILE, BRIEF_JSON_FILE, buildBrief, type BriefInput } from './brief.js';
 
@@ -45,8 +46,8 @@ export async function handOff(ctx: HandoffContext): Promise<HandoffOutcome> {
     cli: ctx.cli, config: ctx.config, diff: ctx.diff, secrets: [ctx.main.token, ctx.rescue.token].filter((t): t is string => t !== undefined),
   });
   try {
-    await writeFileAtomically(join(workspace, BRIEF_FILE), brief.markdown);
-    await writeFileAtomically(join(workspace, BRIEF_JSON_FILE), `${JSON.stringify(brief.json, null, 2)}\n`);
+    await writeFileAtomically(join(workspace, BRIEF_FILE), redactText(brief.markdown));
+    await writeFileAtomically(join(workspace, BRIEF_JSON_FILE), `${JSON.stringify(redactStrings(brief.json), null, 2)}\n`);
   } catch (error) {
     return { ok: false, detail: `cannot write the brief into ${workspace}: ${errorMessage(error)}` };
   }

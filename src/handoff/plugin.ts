@@ -5,7 +5,7 @@ import JSON5 from 'json5';
 import type { ResolvedInstance } from '../config/instance.js';
 import { errorMessage } from '../core/errors.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import { runGatewayCli } from '../guard/gateway-cli.js';
 import { gatewayEnvOf } from '../pm2/apps.js';
 import { callGateway } from '../probes/gateway-ws.js';

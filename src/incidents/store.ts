@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { UserError } from '../core/errors.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
+import { redactStrings } from '../secrets/redact.js';
 import type { IncidentRecord } from './record.js';
 
 /** `main-20261125-210347Z`: the instance and the opening time (see incidentIdFor). */
@@ -59,7 +60,7 @@ export async function findOpenIncident(home: string, instance: string): Promise<
 }
 
 export async function createIncident(home: string, record: IncidentRecord): Promise<void> {
-  await writeFileAtomically(incidentPath(home, record.id), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomically(incidentPath(home, record.id), `${JSON.stringify(redactStrings(record), null, 2)}\n`);
 }
 
 /**
@@ -77,7 +78,7 @@ export async function updateIncident(
     const current = await requireIncident(home, id);
     const next = await change(current);
     if (next === undefined) return current;
-    await writeFileAtomically(path, `${JSON.stringify(next, null, 2)}\n`);
+    await writeFileAtomically(path, `${JSON.stringify(redactStrings(next), null, 2)}\n`);
     return next;
   } finally {
     await release();

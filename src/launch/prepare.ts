@@ -11,6 +11,7 @@ import { buildApps, type Pm2App } from '../pm2/apps.js';
 import { installSkill } from '../handoff/skill.js';
 import { installPlugin } from '../handoff/plugin.js';
 import { pm2Home } from '../actions/pm2.js';
+import { securePrivatePaths } from './private-paths.js';
 import { defaultFlavour, resolveGatewayRuntime, type GatewayRuntime } from '../runtime/resolve.js';
 
 export interface LaunchPlan {
@@ -80,5 +81,6 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
     path: options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     logLevel: options.env.LIFEGUARD_LOG_LEVEL,
   });
+  await securePrivatePaths(config.home, apps.flatMap((app) => [app.out_file, app.error_file]));
   return { config, runtime, instances, apps };
 }

@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
-import { redactText } from '../core/log.js';
+import { redactStrings, redactText } from '../secrets/redact.js';
 import type { AlertSettings } from '../config/schema.js';
 import { Outbox, type Delivery } from './outbox.js';
 import { wants, type ConfiguredProvider } from './registry.js';
@@ -132,7 +132,7 @@ export class Dispatcher {
 
 /** Puts an alert in the outbox for every provider that wants it; a repeat of a queued alert adds nothing. */
 export function queueAlert(outbox: Outbox, providers: readonly ConfiguredProvider[], alert: Alert, at: number): Promise<Delivery[]> {
-  return outbox.add(alert, providers.filter((p) => wants(p, alert)).map((p) => p.name), at);
+  return outbox.add(redactStrings(alert), providers.filter((p) => wants(p, alert)).map((p) => p.name), at);
 }
 
 /** One attempt to send one alert through one provider; throws `DeliveryError` (or whatever the provider threw). */
@@ -143,7 +143,7 @@ export async function sendAlert(
 ): Promise<void> {
   const timeout = AbortSignal.timeout(context.timeoutMs);
   const signal = context.signal ? AbortSignal.any([timeout, context.signal]) : timeout;
-  const message: unknown = provider.definition.format(alert, provider.options);
+  const message: unknown = provider.definition.format(redactStrings(alert), provider.options);
   await provider.definition.send(message, provider.options, { signal, env: context.env, ...(context.rescueGateway ? { rescueGateway: context.rescueGateway } : {}) });
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import { snippet } from './snippet.js';
 import { DeliveryError } from './types.js';
 

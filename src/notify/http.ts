@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { snippet } from './snippet.js';
 import { DeliveryError, type HttpRequestMessage } from './types.js';

@@ -1,4 +1,4 @@
-import { redactText } from '../core/log.js';
+import { redactText } from '../secrets/redact.js';
 
 const SNIPPET_CHARS = 200;
 

@@ -1,8 +1,9 @@
 import { FILE_HEADERS_ONLY, formatPatch, structuredPatch, type StructuredPatch } from 'diff';
 import JSON5 from 'json5';
 import { errorMessage } from '../core/errors.js';
+import { maskSecretValues } from '../secrets/redact.js';
 import {
-  maskSecretValues, REDACTED, REDACTED_CHANGED, redactConfigText, redactPair, secretValuesOf, secretValuesOfText,
+  REDACTED, REDACTED_CHANGED, redactConfigText, redactPair, secretValuesOf, secretValuesOfText,
 } from './redact-config.js';
 
 export interface ConfigSide {

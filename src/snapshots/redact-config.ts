@@ -1,52 +1,19 @@
-import { redactText } from '../core/log.js';
+import { maskSecretValues } from '../secrets/redact.js';
+import {
+  childMode, ENV_REFERENCE, ENV_REFERENCES, isSecretKey, redactInlineSecrets, REDACTED, REDACTED_CHANGED, type SecretMode,
+} from '../secrets/vocabulary.js';
 
 /**
- * Hides the secrets of a Gateway config (tokens, passwords, API keys, env values, credentials in URLs)
- * so a config, or a diff of two, can be shown, logged or sent in an alert.
+ * Hides the secrets of a Gateway config (tokens, passwords, API keys, env values, header values,
+ * credentials in URLs) so a config, or a diff of two, can be shown, logged or sent in an alert. What
+ * is secret is decided by the one vocabulary of `secrets/vocabulary.ts`.
  *
  * Secrets become a fixed marker, never a hash: even a short hash lets a reader test guesses and see
  * which fields share a value. What a diff needs, "this secret changed", is told by a second marker,
  * decided by comparing with the other config at the same path.
  */
 
-export const REDACTED = '[redacted]';
-export const REDACTED_CHANGED = '[redacted, changed]';
-
-/**
- * A key is secret when its last word is one of these (`botToken`, `OPENAI_API_KEY`, `signing_secret`,
- * `x-api-key`). Whole words, so `keyboard`, `tokenizer` and `maxTokens` stay visible. `env` maps
- * (top-level `env`, `skills.entries.*.env`) hold environment variables, all treated as secrets.
- */
-const SECRET_WORDS = new Set([
-  'token', 'secret', 'secrets', 'password', 'passwords', 'passwd', 'pass', 'pwd', 'passphrase',
-  'key', 'keys', 'apikey', 'credential', 'credentials', 'authorization', 'cookie', 'signature', 'sig', 'env',
-]);
-
-/** `${NAME}` is substituted by the Gateway from its environment: the name is no secret and worth seeing. */
-const ENV_REFERENCE = /^\$\{[A-Z0-9_]+\}$/;
-
-/** Secrets shorter than this are not searched for in free text: they would match ordinary words. */
-const MIN_MASKED_LENGTH = 6;
-
-function isSecretKey(key: string): boolean {
-  const words = keyWords(key);
-  const last = words.at(-1);
-  if (last === undefined) return false;
-  if (SECRET_WORDS.has(last)) return true;
-  // A bare `tokens` list holds tokens; `maxTokens` and `contextTokens` are counts.
-  if (words.length === 1 && last === 'tokens') return true;
-  // Slack and Discord webhook URLs carry their secret in the path.
-  return words.includes('webhook') && (last === 'url' || last === 'uri');
-}
-
-function keyWords(key: string): string[] {
-  return key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
-}
+export { REDACTED, REDACTED_CHANGED };
 
 /** A deep copy of a parsed config with every secret replaced by {@link REDACTED}. */
 export function redactConfig(value: unknown): unknown {
@@ -64,33 +31,49 @@ export interface RedactedPair {
  * `previous` (the other side of a diff) becomes {@link REDACTED_CHANGED}.
  */
 export function redactPair(value: unknown, previous: unknown): RedactedPair {
-  const walk: Walk = { secrets: new Set(), changedSecrets: 0 };
-  const redacted = redactNode(value, previous, false, walk);
+  const walk: Walk = { secrets: new Set(), changedSecrets: 0, references: new Set() };
+  const redacted = redactNode(value, previous, 'plain', walk);
   return { redacted, changedSecrets: walk.changedSecrets };
 }
 
-/** Every secret string in a parsed config, to mask wherever free text (logs, stderr) repeats one. */
-export function secretValuesOf(value: unknown): string[] {
-  const walk: Walk = { secrets: new Set(), changedSecrets: 0 };
-  redactNode(value, undefined, false, walk);
+/**
+ * Every secret string in a parsed config, to mask wherever free text (logs, stderr) repeats one; a
+ * `${VAR}` in a secret place, or naming a secret-like variable, is resolved from `env` as the Gateway would.
+ */
+export function secretValuesOf(value: unknown, env: Readonly<Record<string, string | undefined>> = {}): string[] {
+  const walk: Walk = { secrets: new Set(), changedSecrets: 0, references: new Set() };
+  redactNode(value, undefined, 'plain', walk);
+  for (const name of walk.references) {
+    const resolved = env[name];
+    if (resolved) walk.secrets.add(resolved);
+  }
   return [...walk.secrets];
 }
 
 interface Walk {
   readonly secrets: Set<string>;
   changedSecrets: number;
+  /** Variables whose values are secrets wherever they are substituted. */
+  readonly references: Set<string>;
 }
 
-function redactNode(value: unknown, previous: unknown, secret: boolean, walk: Walk): unknown {
+
+function noteReferences(text: string, secret: boolean, walk: Walk): void {
+  for (const [, name] of text.matchAll(ENV_REFERENCES)) if (secret || isSecretKey(name!)) walk.references.add(name!);
+}
+
+function redactNode(value: unknown, previous: unknown, mode: SecretMode, walk: Walk): unknown {
   if (Array.isArray(value)) {
-    return value.map((item, index) => redactNode(item, Array.isArray(previous) ? previous[index] : undefined, secret, walk));
+    return value.map((item, index) => redactNode(item, Array.isArray(previous) ? previous[index] : undefined, mode, walk));
   }
   if (isRecord(value)) {
     return Object.fromEntries(Object.entries(value).map(([key, child]) => [
       key,
-      redactNode(child, isRecord(previous) && Object.hasOwn(previous, key) ? previous[key] : undefined, secret || isSecretKey(key), walk),
+      redactNode(child, isRecord(previous) && Object.hasOwn(previous, key) ? previous[key] : undefined, childMode(mode, key, child), walk),
     ]));
   }
+  const secret = mode === 'secret';
+  if (typeof value === 'string') noteReferences(value, secret, walk);
   const scalar = typeof value === 'string' || typeof value === 'number';
   if (secret && scalar && !ENV_REFERENCE.test(String(value))) {
     walk.secrets.add(String(value));
@@ -107,62 +90,10 @@ function redactStringValue(value: string, previous: unknown, walk: Walk): string
   const redacted = redactInlineSecrets(value, REDACTED, walk.secrets);
   if (redacted === value) return value;
   const onlySecretsDiffer = typeof previous === 'string' && previous !== value
-    && redactInlineSecrets(previous, REDACTED, new Set()) === redacted;
+    && redactInlineSecrets(previous, REDACTED) === redacted;
   if (!onlySecretsDiffer) return redacted;
   walk.changedSecrets += 1;
-  return redactInlineSecrets(value, REDACTED_CHANGED, new Set());
-}
-
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"']+)@/gi;
-const QUERY_PARAM = /([?&])([^=&\s"'#]+)=([^&\s"'#]+)/g;
-/** Credential formats recognisable by their shape wherever they appear. */
-const TOKEN_SHAPES = [
-  /\bsk-[A-Za-z0-9_-]{16,}/g, // OpenAI, Anthropic (sk-ant-), OpenRouter (sk-or-)
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, // Slack bot and user tokens
-  /\bxapp-[A-Za-z0-9-]{10,}/g, // Slack app-level tokens
-  /\bgh[pousr]_[A-Za-z0-9]{20,}/g, // GitHub
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
-  /\bAIza[0-9A-Za-z_-]{30,}/g, // Google
-  /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key id
-  /\b\d{6,12}:[A-Za-z0-9_-]{30,}/g, // Telegram bot token
-  /\b[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{20,}/g, // JWTs, Discord bot tokens
-  /(?<=\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
-];
-
-/** Replaces credentials embedded in a string by `marker`, adding each to `found`. */
-function redactInlineSecrets(text: string, marker: string, found: Set<string>): string {
-  let out = text.replace(URL_USERINFO, (_match, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    // The user alone may be the token (https://TOKEN@host); with a password only the password is secret.
-    found.add(colon < 0 ? userinfo : userinfo.slice(colon + 1));
-    return `${scheme}${marker}@`;
-  });
-  out = out.replace(QUERY_PARAM, (match, separator: string, name: string, value: string) => {
-    if (!isSecretKey(name)) return match;
-    found.add(value);
-    return `${separator}${name}=${marker}`;
-  });
-  for (const shape of TOKEN_SHAPES) {
-    out = out.replace(shape, (match) => {
-      found.add(match);
-      return marker;
-    });
-  }
-  return out;
-}
-
-/** Replaces every occurrence of a known secret (and its JSON-escaped form) in free text. */
-export function maskSecretValues(text: string, secrets: Iterable<string>): string {
-  const forms = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.length < MIN_MASKED_LENGTH || REDACTED_CHANGED.includes(secret)) continue;
-    forms.add(secret);
-    forms.add(JSON.stringify(secret).slice(1, -1));
-  }
-  // Longest first, so a secret that contains another is masked whole; its line breaks stay.
-  let out = text;
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join(`${REDACTED}${'\n'.repeat(newlines(form))}`);
-  return out;
+  return redactInlineSecrets(value, REDACTED_CHANGED);
 }
 
 /**
@@ -187,7 +118,7 @@ export function secretValuesOfText(text: string): string[] {
 
 interface Frame {
   readonly kind: '{' | '[';
-  readonly secret: boolean;
+  readonly mode: SecretMode;
   /** In an object: the key whose value comes next, once read. */
   key: string | undefined;
 }
@@ -212,7 +143,7 @@ function redactStructure(text: string, found: Set<string>): string {
     const frame = frames.at(-1);
     const comment = take(COMMENT);
     if (comment) {
-      out.push(redactInlineSecrets(redactText(comment[0]), REDACTED, found));
+      out.push(redactInlineSecrets(comment[0], REDACTED, found));
       continue;
     }
     const token = take(STRING) ?? take(BARE);
@@ -223,7 +154,7 @@ function redactStructure(text: string, found: Set<string>): string {
     const char = text.charAt(at);
     at += 1;
     if (char === '{' || char === '[') {
-      frames.push({ kind: char, secret: valueIsSecret(frame), key: undefined });
+      frames.push({ kind: char, mode: valueMode(frame, false), key: undefined });
       if (frame) frame.key = undefined;
     } else if (char === '}' || char === ']') {
       frames.pop();
@@ -243,7 +174,7 @@ function redactToken(token: RegExpExecArray, frame: Frame | undefined, found: Se
     frame.key = inner;
     return text;
   }
-  const hidden = valueIsSecret(frame) && !(quote === '' && LITERALS.has(inner)) && !ENV_REFERENCE.test(inner);
+  const hidden = valueMode(frame, true) === 'secret' && !(quote === '' && LITERALS.has(inner)) && !ENV_REFERENCE.test(inner);
   if (frame) frame.key = undefined;
   if (!hidden) return `${quote}${redactInlineSecrets(inner, REDACTED, found)}${closing}`;
   found.add(inner);
@@ -251,9 +182,11 @@ function redactToken(token: RegExpExecArray, frame: Frame | undefined, found: Se
   return `${quote}${REDACTED}${'\\\n'.repeat(newlines(inner))}${closing}`;
 }
 
-function valueIsSecret(frame: Frame | undefined): boolean {
-  if (!frame) return false;
-  return frame.secret || (frame.kind === '{' && frame.key !== undefined && isSecretKey(frame.key));
+/** How the next value of `frame` is treated: a scalar or, with `scalar` false, a nested map or list. */
+function valueMode(frame: Frame | undefined, scalar: boolean): SecretMode {
+  if (!frame) return 'plain';
+  if (frame.kind === '[' || frame.key === undefined) return frame.mode === 'headers' ? 'plain' : frame.mode;
+  return childMode(frame.mode, frame.key, scalar ? '' : {});
 }
 
 function newlines(text: string): number {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { appendJsonLine } from '../core/fs.js';
+import { redactStrings } from '../secrets/redact.js';
 
 export interface JournalEntry {
   readonly ts: string;
@@ -19,6 +20,6 @@ export function createJournal(home: string) {
   const path = journalPath(home);
   return {
     path,
-    append: (entry: JournalEntry) => appendJsonLine(path, entry),
+    append: (entry: JournalEntry) => appendJsonLine(path, redactStrings(entry)),
   };
 }

@@ -24,7 +24,7 @@ describe('trust under load (real OpenClaw Gateways under a real PM2)', { timeout
     trigger = `${scratch}.trigger`;
     setup = await startAlertedRun({
       flavour: 'openclaw',
-      config: [`  instances: { main: { env: { NODE_OPTIONS: '--import ${SPIN_PRELOAD}', LG_TEST_SPIN_TRIGGER: '${trigger}' } } },`],
+      mainEnv: { NODE_OPTIONS: `--import ${SPIN_PRELOAD}`, LG_TEST_SPIN_TRIGGER: trigger },
     });
     await setup.comeUp(240_000);
   });

@@ -15,6 +15,8 @@ export interface ProvisionedRunSetup {
   readonly flavour: Flavour;
   /** Top-level lifeguard.json5 entries, one JSON5 line each (e.g. `'  guard: { intervalMs: 5000 },'`). */
   readonly config?: readonly string[];
+  /** `instances.main.env` (see RunSetup). */
+  readonly mainEnv?: Readonly<Record<string, string>>;
 }
 
 /** One entry of `config snapshots --json`. */
@@ -70,7 +72,7 @@ export async function startProvisionedRun(setup: ProvisionedRunSetup, onTeardown
     await onTeardown();
   };
   try {
-    run = await LifeguardRun.create({ flavour: setup.flavour, config: (setup.config ?? []).join('\n') });
+    run = await LifeguardRun.create({ flavour: setup.flavour, config: (setup.config ?? []).join('\n'), ...(setup.mainEnv ? { mainEnv: setup.mainEnv } : {}) });
     const provisioned = await provisionRuntime(setup.flavour, run.dir);
     assert.equal(provisioned.code, 0, describeResult(provisioned));
   } catch (error) {
@@ -110,7 +112,7 @@ export async function startAlertedRun(setup: AlertedRunSetup): Promise<AlertedRu
   const more = setup.moreProviders?.(receiver) ?? [];
   const notify = more.length === 0 ? [`  notify: [${hook}],`] : ['  notify: [', ...[hook, ...more].map((p) => `    ${p},`), '  ],'];
   const base = await startProvisionedRun(
-    { flavour: setup.flavour, config: [...notify, SHORT_ALERT_TIMERS, ...(setup.config ?? [])] },
+    { flavour: setup.flavour, config: [...notify, SHORT_ALERT_TIMERS, ...(setup.config ?? [])], ...(setup.mainEnv ? { mainEnv: setup.mainEnv } : {}) },
     () => receiver.down(),
   );
   const describeReceived = setup.describeReceived

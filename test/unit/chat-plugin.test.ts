@@ -22,7 +22,7 @@ interface PluginModule {
 const plugin = (await import(new URL('../../plugin/index.mjs', import.meta.url).href)) as PluginModule;
 
 /** A fake lifeguard: a real file for LIFEGUARD_CLI's Node part, and a recorder of what would run. */
-function forwarder(result: Partial<ExecResult> = {}) {
+function forwarder(result: Partial<ExecResult> = {}, cliScript = '/opt/life guard/dist/cli.js') {
   const dir = tempDir('lg-plugin-');
   const node = join(dir, 'my node', 'node');
   mkdirSync(join(dir, 'my node'));
@@ -32,7 +32,7 @@ function forwarder(result: Partial<ExecResult> = {}) {
     calls.push({ file, args });
     return { error: null, stdout: '', stderr: '', ...result };
   };
-  return { env: { LIFEGUARD_CLI: `${node} /opt/life guard/dist/cli.js` }, exec, calls, node };
+  return { env: { LIFEGUARD_CLI: `${node} ${cliScript}` }, exec, calls, node };
 }
 
 const openclawCtx = (overrides: Record<string, unknown> = {}) => ({
@@ -83,10 +83,16 @@ describe('the rescue Gateway plugin (plugin/index.mjs)', () => {
     assert.match(missing.text, /^⚠️ lifeguard is not reachable from this Gateway: LIFEGUARD_CLI is not set/);
     const gone = await plugin.createHandler({ env: { LIFEGUARD_CLI: '/nonexistent/node /x/cli.js' } })(openclawCtx());
     assert.match(gone.text, /LIFEGUARD_CLI is not set/);
-    const crash = forwarder({ error: new Error('exit 70'), stderr: 'lifeguard: boom token=abcdef123456 at x\nstack...' });
-    assert.equal((await plugin.createHandler({ env: crash.env, exec: crash.exec })(openclawCtx())).text, '⚠️ lifeguard could not answer: lifeguard: boom token=[redacted] at x');
+    // lifeguard's own vocabulary of secrets, from the dist/ beside the CLI it runs; without one, nothing is shown.
+    const builtCli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+    const crash = forwarder({ error: new Error('exit 70'), stderr: 'lifeguard: boom token=abcdef123456 Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvIn0.c2ln\nstack...' }, builtCli);
+    assert.equal((await plugin.createHandler({ env: crash.env, exec: crash.exec })(openclawCtx())).text, '⚠️ lifeguard could not answer: lifeguard: boom token=[redacted] Authorization: [redacted]');
+    const older = forwarder({ error: new Error('exit 70'), stderr: 'lifeguard: boom token=abcdef123456' });
+    assert.equal((await plugin.createHandler({ env: older.env, exec: older.exec })(openclawCtx())).text, '⚠️ lifeguard could not answer: (details hidden)');
     const slow = forwarder({ error: Object.assign(new Error('killed'), { killed: true }) });
     assert.match((await plugin.createHandler({ env: slow.env, exec: slow.exec, timeoutMs: 5_000 })(openclawCtx())).text, /^⚠️ lifeguard did not answer within 5 s\./);
+    const flood = forwarder({ error: Object.assign(new Error('stdout maxBuffer length exceeded'), { killed: true, code: 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' }) });
+    assert.match((await plugin.createHandler({ env: flood.env, exec: flood.exec })(openclawCtx())).text, /^⚠️ lifeguard's answer was longer than 1 MB, so it was stopped/, 'an overflow is no time-out');
     const throwing: Exec = async () => { throw new Error('spawn EACCES'); };
     assert.match((await plugin.createHandler({ env: crash.env, exec: throwing })(openclawCtx())).text, /^⚠️ lifeguard could not answer: spawn EACCES/);
   });

@@ -220,9 +220,38 @@ describe('answering /lifeguard: who may do what', () => {
   it('on Clawdbot (no owner flag) chat.ownerIds decides, and a stranger is told their sender id', async () => {
     const stranger = await answerChat('pause main 1h', clawdbotSender, harness().deps);
     assert.match(stranger, /^⛔ Only the owner may send \/lifeguard pause main 1h\. Nothing was changed\. The owner's sender ids are chat\.ownerIds in lifeguard\.json5 \(yours is telegram:123456789\)\./);
-    const h = harness({ pause: ok({ instance: 'main', pausedUntil: '2026-11-25T22:10:00.000Z', by: 'telegram:123456789 (chat)' }) }, ['Telegram:123456789']);
+    const h = harness({ pause: ok({ instance: 'main', pausedUntil: '2026-11-25T22:10:00.000Z', by: 'telegram:123456789 (chat)' }) }, ['telegram:123456789']);
     assert.match(await answerChat('pause main 1h', clawdbotSender, h.deps), /^⏸ main paused until 2026-11-25 22:10 UTC/);
     assert.deepEqual(h.calls, [['pause', 'main', '--for', '1h', '--by', 'telegram:123456789 (chat)', '--json']]);
+  });
+
+  it('chat.ownerIds names a channel and an id, compared as two exact fields', () => {
+    assert.equal(isOwner({ ...clawdbotSender, channel: 'discord', id: 'telegram:42' }, ['telegram:42']), false, 'a Discord sender named telegram:42');
+    assert.equal(isOwner({ ...clawdbotSender, channel: 'telegram', id: '42' }, ['telegram:42']), true);
+    assert.equal(isOwner({ ...clawdbotSender, channel: 'slack', id: 'u0abc' }, ['slack:U0ABC']), false, 'ids differing in case are other people');
+    assert.equal(isOwner({ ...clawdbotSender, channel: undefined, id: 'telegram:42' }, ['telegram:42']), false, 'no channel, no match');
+  });
+
+  it('on Clawdbot diagnose and incident are for chat.ownerIds only; status stays open to any authorized sender', async () => {
+    const h = harness({ status: ok(status(brokenMain)) });
+    assert.match(await answerChat('diagnose', clawdbotSender, h.deps), /^⛔ Only the owner may send \/lifeguard diagnose\. Nothing was changed\..*\nYou can still send \/lifeguard status\.$/s);
+    assert.match(await answerChat(`incident ${ID}`, clawdbotSender, h.deps), /^⛔ Only the owner may send \/lifeguard incident /);
+    assert.match(await answerChat('status', clawdbotSender, h.deps), /^🔴 main: DOWN/);
+    assert.deepEqual(h.calls, [['status', '--json']]);
+    const failed: CliResult = { code: 2, stdout: '', stderr: 'cannot diagnose' };
+    const owner = harness({ diagnose: failed }, ['telegram:123456789']);
+    await answerChat('diagnose', clawdbotSender, owner.deps);
+    assert.deepEqual(owner.calls, [['diagnose', 'main', '--json']]);
+    const openclaw = harness({ diagnose: failed });
+    await answerChat('diagnose', openclawOperator, openclaw.deps);
+    assert.deepEqual(openclaw.calls, [['diagnose', 'main', '--json']], 'OpenClaw authorized senders may still diagnose');
+  });
+
+  it('an answer too long to read is reported as cut off, not as a time-out', async () => {
+    const h = harness({ diagnose: { code: null, stdout: '{"verdict":', stderr: '', overflowed: true } });
+    const text = await answerChat('diagnose', openclawOwner, h.deps);
+    assert.match(text, /^⚠️ The answer to \/lifeguard diagnose was longer than lifeguard reads/);
+    assert.doesNotMatch(text, /took longer/);
   });
 
   it("OpenClaw's own verdict wins over chat.ownerIds", () => {

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, redactText } from '../../src/core/log.js';
+import { createLogger } from '../../src/core/log.js';
+import { redactText } from '../../src/secrets/redact.js';
 
 describe('logging', () => {
   it('writes pino JSON with tokens, passwords and PM2 env blocks redacted', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.js';
 import { UserError } from '../../src/core/errors.js';
 import {
@@ -130,6 +130,22 @@ describe('config restore', () => {
     assert.notEqual(second.keptAs, first.keptAs);
     assert.equal(await readFile(first.keptAs ?? '', 'utf8'), 'first bad');
     assert.equal(await readFile(second.keptAs ?? '', 'utf8'), 'second bad');
+  });
+
+  it('moves a directory, or a symlink to nowhere, standing where the config belongs aside and restores', async () => {
+    for (const plant of [
+      (path: string) => mkdir(join(path, 'inside'), { recursive: true }),
+      (path: string) => symlink(join(dirname(path), 'gone.json'), path),
+    ]) {
+      const dir = tempDir('lg-restore-');
+      const configPath = join(dir, 'openclaw.json');
+      await plant(configPath);
+      const result = await restoreConfig({ configPath, content: config(1), at: AT });
+      assert.equal(result.keptAs, `${configPath}.lifeguard-rejected-20261125T210347Z`);
+      assert.ok((await lstat(result.keptAs)).isDirectory() || (await lstat(result.keptAs)).isSymbolicLink(), 'what stood there is kept as it was');
+      assert.equal(await readFile(configPath, 'utf8'), config(1));
+      assert.equal(await modeOf(configPath), 0o600);
+    }
   });
 
   it('writes the config when it is missing, private by default', async () => {

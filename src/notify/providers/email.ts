@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { redactText } from '../../core/log.js';
+import { redactText } from '../../secrets/redact.js';
 import { plainAlertText } from '../alert-text.js';
 import { DeliveryError, type Alert, type ProviderDefinition } from '../types.js';
 

@@ -1,16 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { answerChat, type ChatSender, type CliResult } from '../../chat/run.js';
-import { finish } from '../../chat/reply.js';
+import { CHAT_RATE_LIMIT } from '../../chat/admission.js';
+import { admitSender, oneChatAtATime } from '../../chat/gate.js';
+import { answerChat, senderKey, type ChatSender, type CliResult } from '../../chat/run.js';
+import { finish, replyRateLimited } from '../../chat/reply.js';
 import type { LifeguardConfig } from '../../config/load.js';
-import { resolveInstances } from '../../config/resolve-instances.js';
-import { INSTANCE_NAMES } from '../../config/schema.js';
 import { errorMessage } from '../../core/errors.js';
 import { auditIncident } from '../../incidents/audit.js';
 import { withTimeline } from '../../incidents/record.js';
 import { findOpenIncident, readIncident, updateIncident } from '../../incidents/store.js';
-import { defaultFlavour, resolveGatewayRuntime } from '../../runtime/resolve.js';
 import { loadCommandConfig, stdout } from './context.js';
 
 const CLI_SCRIPT = fileURLToPath(new URL('../../cli.js', import.meta.url));
@@ -42,14 +41,19 @@ export function registerChatCommand(program: Command): void {
         stdout(finish(`❌ lifeguard cannot read its own config: ${errorMessage(error).split('\n')[0]}`, []));
         return;
       }
-      stdout(await answerChat(words.join(' '), sender, {
+      const answer = () => answerChat(words.join(' '), sender, {
         ownerIds: settings.chat.ownerIds,
         runCli: runLifeguard,
         audit: ({ instance, incidentId }, who, text) => (incidentId ? auditNamed(settings.home, incidentId, who, text) : auditIncident(settings.home, instance, who, text)),
         openIncident: async (instance) => (await findOpenIncident(settings.home, instance).catch(() => undefined))?.id,
-        secrets: await gatewayTokens(settings),
+        secrets: [],
         lockTimeoutMs: settings.repair.lockTimeoutMs,
         now: Date.now,
+      });
+      stdout(await oneChatAtATime(settings.home, async () => {
+        const admission = await admitSender(settings.home, senderKey(sender), Date.now());
+        if (!admission.admitted) return replyRateLimited(senderKey(sender), CHAT_RATE_LIMIT.limit, CHAT_RATE_LIMIT.windowMs, admission.retryAfterMs);
+        return answer();
       }));
     });
 }
@@ -72,8 +76,15 @@ function runLifeguard(args: readonly string[], timeoutMs: number): Promise<CliRe
     let out = '';
     let err = '';
     let timedOut = false;
-    child.stdout.on('data', (chunk: Buffer) => { if (out.length < MAX_OUTPUT_CHARS) out += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { if (err.length < MAX_OUTPUT_CHARS) err += chunk.toString(); });
+    let overflowed = false;
+    const take = (text: string, chunk: Buffer): string => {
+      if (text.length + chunk.length <= MAX_OUTPUT_CHARS) return text + chunk.toString();
+      overflowed = true;
+      child.kill('SIGKILL');
+      return text;
+    };
+    child.stdout.on('data', (chunk: Buffer) => { out = take(out, chunk); });
+    child.stderr.on('data', (chunk: Buffer) => { err = take(err, chunk); });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -84,18 +95,7 @@ function runLifeguard(args: readonly string[], timeoutMs: number): Promise<CliRe
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: timedOut ? null : code ?? 70, stdout: out, stderr: err });
+      resolve({ code: timedOut ? null : code ?? 70, stdout: out, stderr: err, overflowed });
     });
   });
-}
-
-/** Both Gateways' tokens, so that no reply can carry one; best effort (a broken config must not stop the chat). */
-async function gatewayTokens(settings: LifeguardConfig): Promise<string[]> {
-  try {
-    const runtime = await resolveGatewayRuntime(settings, { env: process.env, provision: false, progress: () => {} }).catch(() => undefined);
-    const instances = await resolveInstances(settings, runtime?.flavour ?? defaultFlavour(settings), async () => ({ exists: true, pinnedEndpoints: [] }));
-    return INSTANCE_NAMES.map((name) => instances[name].token).filter((token): token is string => token !== undefined);
-  } catch {
-    return [];
-  }
 }

@@ -6,16 +6,26 @@ import { queueAlert } from '../../notify/dispatcher.js';
 import { Outbox } from '../../notify/outbox.js';
 import { resolveProviders } from '../../notify/registry.js';
 import type { Alert } from '../../notify/types.js';
+import { redactStrings, redactText } from '../../secrets/redact.js';
+import { trackSecrets } from '../../secrets/sources.js';
 
-export const stdout = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-export const stderr = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+/** What a command prints goes through the one redactor: Gateway output, records and configs can hold secrets. */
+export const stdout = (text: string) => process.stdout.write(lineOf(redactText(text)));
+export const stderr = (text: string) => process.stderr.write(lineOf(redactText(text)));
 
-export function printJson(value: unknown): void {
-  stdout(JSON.stringify(value, null, 2));
+function lineOf(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
 }
 
-export function loadCommandConfig(): Promise<LifeguardConfig> {
-  return loadConfig({ env: process.env, cwd: process.cwd() });
+export function printJson(value: unknown): void {
+  stdout(JSON.stringify(redactStrings(value), null, 2));
+}
+
+/** The settings, with the secrets of every config they name known to the redactor. */
+export async function loadCommandConfig(): Promise<LifeguardConfig> {
+  const config = await loadConfig({ env: process.env, cwd: process.cwd() });
+  trackSecrets(config);
+  return config;
 }
 
 export function instanceArg(value: string | undefined): InstanceName {

@@ -9,7 +9,7 @@ import type { LifeguardConfig } from '../../config/load.js';
 import { resolveInstances } from '../../config/resolve-instances.js';
 import type { InstanceName } from '../../config/schema.js';
 import { UserError, errorMessage } from '../../core/errors.js';
-import { redactText } from '../../core/log.js';
+import { redactText } from '../../secrets/redact.js';
 import { probeConfigValidity, readConfigFile, secretsFor, type ConfigVerdict } from '../../guard/validate-config.js';
 import { auditIncident } from '../../incidents/audit.js';
 import { findOpenIncident } from '../../incidents/store.js';
