@@ -221,6 +221,8 @@ export interface RunSetup {
   readonly extraEnv?: Readonly<Record<string, string>>;
   /** More top-level entries for lifeguard.json5, as JSON5 text (e.g. `notify: [...], alerts: {...},`). */
   readonly config?: string;
+  /** More entries for an instance's settings, as JSON5 text (e.g. `env: { NODE_OPTIONS: '...' }`). */
+  readonly instanceConfig?: Partial<Readonly<Record<'main' | 'rescue', string>>>;
 }
 
 /** Variables of the test runner that would steer lifeguard, PM2 or a Gateway away from the temp dir. */
@@ -245,6 +247,7 @@ export class LifeguardRun {
 
   private constructor(
     readonly flavour: Flavour, dir: string, ports: { main: number; rescue: number }, extraEnv: Readonly<Record<string, string>>, extraConfig: string,
+    instanceConfig: RunSetup['instanceConfig'] = {},
   ) {
     this.dir = dir;
     this.home = join(dir, 'home');
@@ -255,7 +258,7 @@ export class LifeguardRun {
     mkdirSync(this.home, { recursive: true });
     mkdirSync(this.lifeguardHome, { recursive: true });
     // mDNS off for both: the tests send nothing beyond loopback.
-    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main}, bonjour: false },\n    rescue: { port: ${ports.rescue} },\n  },\n${extraConfig}\n}\n`);
+    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main}, bonjour: false, ${instanceConfig.main ?? ''} },\n    rescue: { port: ${ports.rescue}, ${instanceConfig.rescue ?? ''} },\n  },\n${extraConfig}\n}\n`);
     this.env = {
       ...cleanEnv(),
       HOME: this.home,
@@ -276,7 +279,7 @@ export class LifeguardRun {
       const [main, rescue] = await pickFreeBasePorts(2);
       ports = { main: main!, rescue: rescue! };
     }
-    return new LifeguardRun(setup.flavour, dir, ports, setup.extraEnv ?? {}, setup.config ?? '');
+    return new LifeguardRun(setup.flavour, dir, ports, setup.extraEnv ?? {}, setup.config ?? '', setup.instanceConfig);
   }
 
   /** `node dist/cli.js <args>` with this run's environment. */
