@@ -29,6 +29,7 @@ import { diffAgainstNewestSnapshot } from '../snapshots/compare.js';
 import { archiveBrief, handOff } from '../handoff/handoff.js';
 import { installSkill } from '../handoff/skill.js';
 import { installPlugin } from '../handoff/plugin.js';
+import { startChannelWatch } from './channel-watch.js';
 import { grantLease, leaseHeld } from '../incidents/ladder.js';
 import { createJournal } from '../surfaces/journal.js';
 import { formatDuration } from '../core/duration.js';
@@ -455,6 +456,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   await reconcile();
   await updateHolds();
   for (const watcher of watchers) watcher.start();
+  const channelWatch = startChannelWatch({ instances: () => instances, home: config.home, host, log, enqueue: (alert) => dispatcher.enqueue(alert), now: Date.now });
   await dispatcher.resume();
   const reconcileTimer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
   const tickTimer = setInterval(() => void tick().catch((error: unknown) => log.error({ err: error }, 'tick failed')), TICK_MS);
@@ -479,6 +481,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     dispatcher.close();
     void surfaces.stop();
     for (const watcher of watchers) watcher.stop();
+    channelWatch.stop();
     for (const session of sessions) session.close();
     void saveStatus().finally(() => process.exit(0));
   };

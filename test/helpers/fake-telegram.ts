@@ -296,3 +296,13 @@ export function htmlProblem(text: string): string | undefined {
   }
   return open.length > 0 ? `Can't find end tag corresponding to start tag "${open[open.length - 1]}"` : undefined;
 }
+
+/** The text as the phone shows it: HTML markup removed and entities decoded. */
+export function visibleText(message: Pick<SentMessage, 'text' | 'parseMode'>): string {
+  if (message.parseMode !== 'HTML') return message.text;
+  return message.text
+    .replace(/<[^>]+>/g, '')
+    .replace(/&#x([0-9a-fA-F]+);/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#([0-9]+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}

@@ -1,0 +1,204 @@
+/**
+ * End-to-end: the owner's phone, through a real Gateway's Telegram channel, on both flavours. A loopback
+ * Bot API (test/helpers/fake-telegram.ts) stands in for Telegram, and the whole file runs in a
+ * loopback-only network namespace. The owner sends `/lifeguard status`, `diagnose main`, `restore` and
+ * `restart main` to the rescue bot and gets the replies; a non-owner's write is refused and changes
+ * nothing; the `gateway` provider's alert about the down main arrives in the owner's chat, sent straight
+ * to the Bot API as the rescue's bot. OpenClaw is pointed at the fake with `channels.telegram.apiRoot`;
+ * Clawdbot, which has no such key, with a test-only fetch preload (test/helpers/telegram-preload.mjs).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { buildMinimalGatewayConfig } from '../../src/config/gateway-config.js';
+import { loadConfig } from '../../src/config/load.js';
+import { resolveInstances } from '../../src/config/resolve-instances.js';
+import { resolveGatewayRuntime } from '../../src/runtime/resolve.js';
+import { FakeTelegram, visibleText, type TelegramUser } from '../helpers/fake-telegram.js';
+import { FLAVOURS, LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, runtimePaths, type Flavour } from '../helpers/harness.js';
+import { reexecInLoopbackNamespace } from '../helpers/netns.js';
+
+// Provisioning needs the npm registry, so it happens before entering the namespace.
+await reexecInLoopbackNamespace(async () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'lifeguard-phone-provision-'));
+  try {
+    for (const flavour of FLAVOURS) {
+      const provisioned = await provisionRuntime(flavour, scratch);
+      if (provisioned.code !== 0) throw new Error(`provisioning ${flavour} failed: ${describeResult(provisioned)}`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+const PRELOAD = fileURLToPath(new URL('../helpers/telegram-preload.mjs', import.meta.url));
+const UP_DEADLINE_MS = 240_000;
+const RESCUE_BOT = { name: 'rescue', id: 7_100_000_001, token: '7100000001:AAF_rescue_bot_token_for_the_e2e_tests' };
+const OWNER: TelegramUser = { id: 111_111_111, first_name: 'Owner', username: 'the_owner' };
+const STRANGER: TelegramUser = { id: 222_222_222, first_name: 'Stranger' };
+
+/** What the Telegram channel of each flavour needs in the rescue's Gateway config. */
+function rescueChannels(flavour: Flavour, apiRoot: string): Record<string, unknown> {
+  const telegram = {
+    enabled: true,
+    botToken: RESCUE_BOT.token,
+    dmPolicy: 'allowlist',
+    allowFrom: [String(OWNER.id), String(STRANGER.id)],
+    ...(flavour === 'openclaw' ? { apiRoot } : {}),
+  };
+  return {
+    channels: { telegram },
+    // OpenClaw's own owner verdict; Clawdbot has none (lifeguard's chat.ownerIds decides there).
+    ...(flavour === 'openclaw' ? { commands: { ownerAllowFrom: [`telegram:${OWNER.id}`] } } : {}),
+  };
+}
+
+for (const flavour of FLAVOURS) {
+  describe(`the phone path over Telegram on ${flavour}`, { timeout: 20 * 60_000 }, () => {
+    let api: FakeTelegram;
+    let run: LifeguardRun;
+    let ready = false;
+    const requireReady = () => assert.ok(ready, 'lifeguard did not come up with a listening rescue bot (see the first failure)');
+    const mainConfigPath = () => join(run.home, `.${flavour}`, `${flavour}.json`);
+
+    /** `user` writes `text` to the rescue bot; resolves with the bot's answer in that chat that `accept` takes. */
+    async function say(user: TelegramUser, text: string, accept: RegExp, timeoutMs = 90_000): Promise<string> {
+      const since = Date.now();
+      api.userSays(RESCUE_BOT.name, user, text);
+      const reply = await api.waitForSent(RESCUE_BOT.name, user.id, (m) => accept.test(visibleText(m)), { since, timeoutMs })
+        .catch((error: unknown) => assert.fail(`${String(error)}\n${run.diagnostics()}`));
+      const shown = visibleText(reply);
+      process.stderr.write(`# ${flavour}: ${user.first_name} "${text}" → ${Date.now() - since} ms\n${shown.replace(/^/gm, '#   ')}\n`);
+      return shown;
+    }
+    const mainApp = async () => {
+      const app = (await run.pm2List()).find((a) => a.name === 'gateway-main');
+      assert.ok(app, 'gateway-main is registered in PM2');
+      return { pid: app.pid, restarts: Number(app.pm2_env.restart_time ?? 0), status: app.pm2_env.status };
+    };
+
+    before(async () => {
+      api = await FakeTelegram.start();
+      api.addBot(RESCUE_BOT.name, RESCUE_BOT.token, RESCUE_BOT.id);
+      const clawdbot = flavour === 'clawdbot';
+      run = await LifeguardRun.create({
+        flavour,
+        config: [
+          '  snapshots: { healthyForMs: 3000 },',
+          '  guard: { intervalMs: 5000 },',
+          // The owner repairs the main from the phone: lifeguard must not do it first.
+          '  escalation: { restartAttempts: 0, restoreAttempts: 0 },',
+          '  handoff: { wakeAgent: false },',
+          '  alerts: { resolveAfterMs: 1800000 },',
+          `  chat: { ownerIds: ['telegram:${OWNER.id}'] },`,
+          `  notify: [{ type: 'gateway', name: 'phone', channel: 'telegram', target: '${OWNER.id}'${clawdbot ? `, apiRoot: '${api.apiRoot}'` : ''} }],`,
+          `  gateway: { bin: '${runtimePaths(flavour).entry}' },`,
+        ].join('\n'),
+        ...(clawdbot ? { instanceConfig: { rescue: `env: { NODE_OPTIONS: '--import ${PRELOAD}', LIFEGUARD_TEST_TELEGRAM_API: '${api.apiRoot}' }` } } : {}),
+      });
+      // The rescue's Gateway config, with its own bot, written before `up` (which keeps an existing one).
+      const config = await loadConfig({ env: run.env, cwd: run.dir });
+      const runtime = await resolveGatewayRuntime(config, { env: run.env, provision: false, progress: () => {} });
+      const { rescue } = await resolveInstances(config, runtime.flavour);
+      const gatewayConfig = { ...buildMinimalGatewayConfig({ flavour, port: rescue.port, workspace: rescue.workspace, logFile: rescue.logFile }), ...rescueChannels(flavour, api.apiRoot) };
+      writeFileSync(rescue.configPath, `${JSON.stringify(gatewayConfig, null, 2)}\n`, { mode: 0o600 });
+    });
+
+    after(async () => {
+      await run?.teardown();
+      run?.remove();
+      await api?.stop();
+    });
+
+    it("comes up, and the rescue bot answers the owner's /lifeguard help on Telegram", { timeout: 8 * 60_000 }, async () => {
+      const up = await run.cli(['up'], 180_000);
+      assert.equal(up.code, 0, describeResult(up));
+      await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', UP_DEADLINE_MS);
+      await pollUntil('the rescue bot to answer /lifeguard help', async () => {
+        const since = Date.now();
+        api.userSays(RESCUE_BOT.name, OWNER, '/lifeguard help');
+        const reply = await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => visibleText(m).startsWith('🛟 lifeguard'), { since, timeoutMs: 30_000 }).catch(() => undefined);
+        return reply;
+      }, { timeoutMs: 4 * 60_000, intervalMs: 1_000, describeLast: () => `Bot API calls: ${JSON.stringify(api.calls.slice(-20))}\n${run.diagnostics()}` });
+      await pollUntil('a snapshot of the main config', async () => {
+        const listed = await run.cli(['config', 'snapshots', '--json']);
+        return (JSON.parse(listed.stdout) as unknown[]).length > 0;
+      }, { timeoutMs: 60_000, describeLast: () => run.diagnostics() });
+      ready = true;
+    });
+
+    it('/lifeguard status from the owner reports the main and the rescue', async () => {
+      requireReady();
+      const app = await mainApp();
+      const reply = await say(OWNER, '/lifeguard status', /main: /);
+      assert.match(reply, new RegExp(`^✅ main: healthy \\(pid ${app.pid}, up \\d`));
+      assert.match(reply, /\n✅ rescue: healthy/);
+    });
+
+    it("a non-owner's /lifeguard restart main is refused and changes nothing", { timeout: 3 * 60_000 }, async () => {
+      requireReady();
+      const before = await mainApp();
+      // OpenClaw refuses before the plugin runs; on Clawdbot lifeguard's chat.ownerIds does.
+      const refusal = flavour === 'openclaw' ? /requires gateway scope: operator\.write/ : /^⛔ Only the owner may send \/lifeguard restart main\. Nothing was changed\./;
+      await say(STRANGER, '/lifeguard restart main', refusal);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      assert.deepEqual(await mainApp(), before, 'the main was not restarted');
+    });
+
+    it('notify test names the direct route, and the test alert reaches the owner', async () => {
+      requireReady();
+      const since = Date.now();
+      const tested = await run.cli(['notify', 'test', '--json']);
+      assert.equal(tested.code, 0, describeResult(tested));
+      const [result] = (JSON.parse(tested.stdout) as { results: Array<{ route?: string }> }).results;
+      assert.match(result?.route ?? '', /^Telegram Bot API directly as the rescue's bot \(127\.0\.0\.1:\d+\)/);
+      await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => /lifeguard test alert/.test(m.text), { since, timeoutMs: 10_000 });
+    });
+
+    it('main down on a broken config: the alert reaches the phone; diagnose main, restore, restart main bring it back', { timeout: 10 * 60_000 }, async () => {
+      requireReady();
+      const good = readFileSync(mainConfigPath(), 'utf8');
+      const since = Date.now();
+      writeFileSync(mainConfigPath(), `${good.trimEnd().slice(0, -1)}, "oops": }\n`);
+      process.kill((await mainApp()).pid, 'SIGKILL');
+      const alert = await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => /main/.test(m.text) && /Reply with:\n\/lifeguard diagnose/.test(m.text), { since, timeoutMs: 150_000 })
+        .catch((error: unknown) => assert.fail(`${String(error)}\n${run.diagnostics()}`));
+      process.stderr.write(`# ${flavour}: alert in the owner's chat ${alert.at - since} ms after the kill\n${alert.text.replace(/^/gm, '#   ')}\n`);
+      await pollUntil('the main down on its config', async () => {
+        const main = instanceOf(await run.status(), 'main');
+        return main.state === 'down' && main.incident ? main : undefined;
+      }, { timeoutMs: 120_000, describeLast: () => `${JSON.stringify(run.lastStatus)}\n${run.diagnostics()}` });
+
+      const diagnosed = await say(OWNER, '/lifeguard diagnose main', /^🔴 main: /, 150_000);
+      assert.match(diagnosed, /^🔴 main: CONFIG-INVALID\n/);
+      assert.match(diagnosed, /\nNext: \/lifeguard restore, then \/lifeguard restart main$/);
+
+      const restored = await say(OWNER, '/lifeguard restore', /Restored snapshot|restore/i, 150_000);
+      assert.match(restored, /^✅ Restored snapshot \d{8}T\d{6}Z-[0-9a-f]{8} to /);
+      assert.equal(readFileSync(mainConfigPath(), 'utf8'), good, 'the last-known-good config is back');
+
+      const restarted = await say(OWNER, '/lifeguard restart main', /main restart|restarted/i, 330_000);
+      assert.match(restarted, /^✅ main restarted and healthy after \d+ s\./);
+      await run.waitForStatus('the main healthy again', (s) => instanceOf(s, 'main').state === 'healthy', 60_000);
+    });
+
+    it("the rescue bot's token appears nowhere in lifeguard's logs, outbox or incidents", () => {
+      requireReady();
+      const leaks: string[] = [];
+      const scan = (dir: string) => {
+        for (const name of readdirSync(dir)) {
+          const path = join(dir, name);
+          if (statSync(path).isDirectory()) scan(path);
+          else if (!/gateway-(main|rescue)/.test(name) && readFileSync(path, 'utf8').includes(RESCUE_BOT.token.split(':')[1]!)) leaks.push(path);
+        }
+      };
+      scan(run.lifeguardHome);
+      assert.deepEqual(leaks, []);
+      assert.ok(api.calls.every((c) => c.method !== 'sendMessage' || c.status === 200), `a message was refused: ${JSON.stringify(api.calls.filter((c) => c.status !== 200))}`);
+    });
+  });
+}
+
