@@ -40,8 +40,9 @@ export async function readGatewayConfigObject(path: string): Promise<Record<stri
  * (default account only), as the Gateways themselves resolve it. `${VAR}` references are substituted.
  */
 export async function telegramBotOf(config: Record<string, unknown>, env: Env, account?: string): Promise<TelegramBot | undefined> {
-  const channel = record(record(config.channels).telegram);
-  if (channel.enabled === false) return undefined;
+  const configured = record(config.channels).telegram;
+  if (!isRecord(configured) || configured.enabled === false) return undefined;
+  const channel = configured;
   const scoped = account === undefined ? {} : record(record(channel.accounts)[account]);
   const token = (await tokenIn(scoped, env)) ?? (await tokenIn(channel, env)) ?? (account === undefined ? env.TELEGRAM_BOT_TOKEN : undefined);
   if (!token) return undefined;
@@ -92,4 +93,28 @@ function record(value: unknown): Record<string, unknown> {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What `lifeguard check` says about the rescue bot the owner talks to: it needs a channel of its own, its
+ * own bot (two pollers on one token steal each other's updates), and an owner who may send the writes
+ * (OpenClaw: the rescue's `commands.ownerAllowFrom`; Clawdbot, which has no owner flag: `chat.ownerIds`).
+ */
+export function rescueChannelWarnings(
+  rescue: ChannelFacts & { readonly configPath: string }, main: ChannelFacts, flavour: 'openclaw' | 'clawdbot', chatOwnerIds: readonly string[],
+): string[] {
+  const guide = 'see docs/chat-commands.md, "Connecting the rescue bot"';
+  if (rescue.channels.length === 0) return [`the rescue Gateway has no messaging channel (channels in ${rescue.configPath}): you cannot reach the rescue bot from your phone; ${guide}`];
+  const warnings: string[] = [];
+  if (rescue.telegramTokens.some((token) => main.telegramTokens.includes(token))) {
+    warnings.push(`the rescue and the main use the same Telegram bot token: two pollers on one token steal each other's updates. Give the rescue its own bot (@BotFather, /newbot); ${guide}`);
+  }
+  const owner = flavour === 'openclaw'
+    ? rescue.owners.length > 0 || undefined
+    : chatOwnerIds.length > 0 || undefined;
+  if (!owner) {
+    const where = flavour === 'openclaw' ? `commands.ownerAllowFrom: ["telegram:<your user id>"] in ${rescue.configPath}` : `chat: { ownerIds: ['telegram:<your user id>'] } in lifeguard.json5`;
+    warnings.push(`no owner configured for the rescue bot, so nobody may send /lifeguard restore or restart from a phone: set ${where}`);
+  }
+  return warnings;
 }

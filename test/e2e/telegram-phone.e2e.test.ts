@@ -123,6 +123,10 @@ for (const flavour of FLAVOURS) {
         const reply = await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => visibleText(m).startsWith('🛟 lifeguard'), { since, timeoutMs: 30_000 }).catch(() => undefined);
         return reply;
       }, { timeoutMs: 4 * 60_000, intervalMs: 1_000, describeLast: () => `Bot API calls: ${JSON.stringify(api.calls.slice(-20))}\n${run.diagnostics()}` });
+      // Its own bot, and an owner (OpenClaw: ownerAllowFrom; Clawdbot: chat.ownerIds): `check` has nothing to say about it.
+      const check = await run.cli(['check', '--json']);
+      const warnings = (JSON.parse(check.stdout) as { warnings: string[] }).warnings;
+      assert.deepEqual(warnings.filter((w) => /rescue/.test(w)), [], describeResult(check));
       await pollUntil('a snapshot of the main config', async () => {
         const listed = await run.cli(['config', 'snapshots', '--json']);
         return (JSON.parse(listed.stdout) as unknown[]).length > 0;
