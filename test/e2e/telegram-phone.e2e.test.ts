@@ -11,15 +11,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { buildMinimalGatewayConfig } from '../../src/config/gateway-config.js';
-import { loadConfig } from '../../src/config/load.js';
-import { resolveInstances } from '../../src/config/resolve-instances.js';
-import { resolveGatewayRuntime } from '../../src/runtime/resolve.js';
-import { FakeTelegram, visibleText, type TelegramUser } from '../helpers/fake-telegram.js';
-import { FLAVOURS, LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, runtimePaths, type Flavour } from '../helpers/harness.js';
+import type { FakeTelegram, TelegramUser } from '../helpers/fake-telegram.js';
+import { FLAVOURS, describeResult, instanceOf, pollUntil, provisionRuntime, type LifeguardRun } from '../helpers/harness.js';
 import { reexecInLoopbackNamespace } from '../helpers/netns.js';
+import { OWNER, RESCUE_BOT, STRANGER, createPhoneRun, type PhoneRun } from '../helpers/phone-run.js';
 
 // Provisioning needs the npm registry, so it happens before entering the namespace.
 await reexecInLoopbackNamespace(async () => {
@@ -34,45 +30,23 @@ await reexecInLoopbackNamespace(async () => {
   }
 });
 
-const PRELOAD = fileURLToPath(new URL('../helpers/telegram-preload.mjs', import.meta.url));
 const UP_DEADLINE_MS = 240_000;
-const RESCUE_BOT = { name: 'rescue', id: 7_100_000_001, token: '7100000001:AAF_rescue_bot_token_for_the_e2e_tests' };
-const OWNER: TelegramUser = { id: 111_111_111, first_name: 'Owner', username: 'the_owner' };
-const STRANGER: TelegramUser = { id: 222_222_222, first_name: 'Stranger' };
-
-/** What the Telegram channel of each flavour needs in the rescue's Gateway config. */
-function rescueChannels(flavour: Flavour, apiRoot: string): Record<string, unknown> {
-  const telegram = {
-    enabled: true,
-    botToken: RESCUE_BOT.token,
-    dmPolicy: 'allowlist',
-    allowFrom: [String(OWNER.id), String(STRANGER.id)],
-    ...(flavour === 'openclaw' ? { apiRoot } : {}),
-  };
-  return {
-    channels: { telegram },
-    // OpenClaw's own owner verdict; Clawdbot has none (lifeguard's chat.ownerIds decides there).
-    ...(flavour === 'openclaw' ? { commands: { ownerAllowFrom: [`telegram:${OWNER.id}`] } } : {}),
-  };
-}
 
 for (const flavour of FLAVOURS) {
   describe(`the phone path over Telegram on ${flavour}`, { timeout: 20 * 60_000 }, () => {
-    let api: FakeTelegram;
+    let phone: PhoneRun;
     let run: LifeguardRun;
+    let api: FakeTelegram;
     let ready = false;
     const requireReady = () => assert.ok(ready, 'lifeguard did not come up with a listening rescue bot (see the first failure)');
     const mainConfigPath = () => join(run.home, `.${flavour}`, `${flavour}.json`);
 
     /** `user` writes `text` to the rescue bot; resolves with the bot's answer in that chat that `accept` takes. */
     async function say(user: TelegramUser, text: string, accept: RegExp, timeoutMs = 90_000): Promise<string> {
-      const since = Date.now();
-      api.userSays(RESCUE_BOT.name, user, text);
-      const reply = await api.waitForSent(RESCUE_BOT.name, user.id, (m) => accept.test(visibleText(m)), { since, timeoutMs })
+      const reply = await phone.say(user, text, (shown) => accept.test(shown), timeoutMs)
         .catch((error: unknown) => assert.fail(`${String(error)}\n${run.diagnostics()}`));
-      const shown = visibleText(reply);
-      process.stderr.write(`# ${flavour}: ${user.first_name} "${text}" → ${Date.now() - since} ms\n${shown.replace(/^/gm, '#   ')}\n`);
-      return shown;
+      process.stderr.write(`# ${flavour}: ${user.first_name} "${text}" → ${reply.ms} ms\n${reply.shown.replace(/^/gm, '#   ')}\n`);
+      return reply.shown;
     }
     const mainApp = async () => {
       const app = (await run.pm2List()).find((a) => a.name === 'gateway-main');
@@ -81,11 +55,7 @@ for (const flavour of FLAVOURS) {
     };
 
     before(async () => {
-      api = await FakeTelegram.start();
-      api.addBot(RESCUE_BOT.name, RESCUE_BOT.token, RESCUE_BOT.id);
-      const clawdbot = flavour === 'clawdbot';
-      run = await LifeguardRun.create({
-        flavour,
+      phone = await createPhoneRun(flavour, {
         config: [
           '  snapshots: { healthyForMs: 3000 },',
           '  guard: { intervalMs: 5000 },',
@@ -93,36 +63,21 @@ for (const flavour of FLAVOURS) {
           '  escalation: { restartAttempts: 0, restoreAttempts: 0 },',
           '  handoff: { wakeAgent: false },',
           '  alerts: { resolveAfterMs: 1800000 },',
-          `  chat: { ownerIds: ['telegram:${OWNER.id}'] },`,
-          `  notify: [{ type: 'gateway', name: 'phone', channel: 'telegram', target: '${OWNER.id}'${clawdbot ? `, apiRoot: '${api.apiRoot}'` : ''} }],`,
-          `  gateway: { bin: '${runtimePaths(flavour).entry}' },`,
-        ].join('\n'),
-        ...(clawdbot ? { instanceConfig: { rescue: `env: { NODE_OPTIONS: '--import ${PRELOAD}', LIFEGUARD_TEST_TELEGRAM_API: '${api.apiRoot}' }` } } : {}),
+        ],
       });
-      // The rescue's Gateway config, with its own bot, written before `up` (which keeps an existing one).
-      const config = await loadConfig({ env: run.env, cwd: run.dir });
-      const runtime = await resolveGatewayRuntime(config, { env: run.env, provision: false, progress: () => {} });
-      const { rescue } = await resolveInstances(config, runtime.flavour);
-      const gatewayConfig = { ...buildMinimalGatewayConfig({ flavour, port: rescue.port, workspace: rescue.workspace, logFile: rescue.logFile }), ...rescueChannels(flavour, api.apiRoot) };
-      writeFileSync(rescue.configPath, `${JSON.stringify(gatewayConfig, null, 2)}\n`, { mode: 0o600 });
+      ({ run, api } = phone);
     });
 
     after(async () => {
-      await run?.teardown();
-      run?.remove();
-      await api?.stop();
+      await phone?.stop();
     });
 
     it("comes up, and the rescue bot answers the owner's /lifeguard help on Telegram", { timeout: 8 * 60_000 }, async () => {
       const up = await run.cli(['up'], 180_000);
       assert.equal(up.code, 0, describeResult(up));
       await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', UP_DEADLINE_MS);
-      await pollUntil('the rescue bot to answer /lifeguard help', async () => {
-        const since = Date.now();
-        api.userSays(RESCUE_BOT.name, OWNER, '/lifeguard help');
-        const reply = await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => visibleText(m).startsWith('🛟 lifeguard'), { since, timeoutMs: 30_000 }).catch(() => undefined);
-        return reply;
-      }, { timeoutMs: 4 * 60_000, intervalMs: 1_000, describeLast: () => `Bot API calls: ${JSON.stringify(api.calls.slice(-20))}\n${run.diagnostics()}` });
+      // The first command after a start is the slow one; an update sent before the poller runs waits for it.
+      await pollUntil('the rescue bot to answer /lifeguard help', () => phone.say(OWNER, '/lifeguard help', (shown) => shown.startsWith('🛟 lifeguard'), 30_000).catch(() => undefined), { timeoutMs: 4 * 60_000, intervalMs: 1_000, describeLast: () => `Bot API calls: ${JSON.stringify(api.calls.slice(-20))}\n${run.diagnostics()}` });
       // Its own bot, and an owner (OpenClaw: ownerAllowFrom; Clawdbot: chat.ownerIds): `check` has nothing to say about it.
       const check = await run.cli(['check', '--json']);
       const warnings = (JSON.parse(check.stdout) as { warnings: string[] }).warnings;
