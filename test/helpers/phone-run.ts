@@ -4,7 +4,8 @@
  * pointed at the fake with `channels.telegram.apiRoot`; Clawdbot, which has no such key, with a test-only
  * fetch preload in its Gateway's and CLI's NODE_OPTIONS (telegram-preload.mjs).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMinimalGatewayConfig } from '../../src/config/gateway-config.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -59,13 +60,14 @@ export async function createPhoneRun(flavour: Flavour, options: { config?: reado
       `  notify: [{ type: 'gateway', name: 'phone', channel: 'telegram', target: '${OWNER.id}'${clawdbot ? `, apiRoot: '${api.apiRoot}'` : ''} }, ${options.extraNotify ?? ''}],`,
       `  gateway: { bin: '${runtimePaths(flavour).entry}' },`,
     ].join('\n'),
-    ...(clawdbot ? { instanceConfig: { rescue: `env: { NODE_OPTIONS: '--import ${PRELOAD}', LIFEGUARD_TEST_TELEGRAM_API: '${api.apiRoot}' }` } } : {}),
+    ...(clawdbot ? { instanceConfig: { rescue: `env: { NODE_OPTIONS: '--import ${PRELOAD}', FAKE_TELEGRAM_API_FOR_TESTS: '${api.apiRoot}' }` } } : {}),
   });
   // The rescue's Gateway config, with its own bot, written before `up` (which keeps an existing one).
   const config = await loadConfig({ env: run.env, cwd: run.dir });
   const runtime = await resolveGatewayRuntime(config, { env: run.env, provision: false, progress: () => {} });
   const { rescue } = await resolveInstances(config, runtime.flavour);
   const gatewayConfig = { ...buildMinimalGatewayConfig({ flavour, port: rescue.port, workspace: rescue.workspace, logFile: rescue.logFile }), ...rescueChannels(flavour, api.apiRoot) };
+  mkdirSync(dirname(rescue.configPath), { recursive: true });
   writeFileSync(rescue.configPath, `${JSON.stringify(gatewayConfig, null, 2)}\n`, { mode: 0o600 });
   return {
     run,

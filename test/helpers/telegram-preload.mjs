@@ -1,8 +1,8 @@
 // Test-only preload for Clawdbot 2026.1.x, which has no setting for the Bot API's address: loaded with
 // `NODE_OPTIONS=--import <this file>` into its Gateway and its CLI, it sends every fetch meant for
-// https://api.telegram.org to the loopback fake named by LIFEGUARD_TEST_TELEGRAM_API instead.
+// https://api.telegram.org to the loopback fake named by FAKE_TELEGRAM_API_FOR_TESTS instead.
 const TELEGRAM = 'https://api.telegram.org';
-const target = process.env.LIFEGUARD_TEST_TELEGRAM_API;
+const target = process.env.FAKE_TELEGRAM_API_FOR_TESTS;
 if (target) {
   const realFetch = globalThis.fetch;
   globalThis.fetch = function fetchViaFakeTelegram(input, init) {
