@@ -48,11 +48,6 @@ for (const flavour of FLAVOURS) {
       process.stderr.write(`# ${flavour}: ${user.first_name} "${text}" → ${reply.ms} ms\n${reply.shown.replace(/^/gm, '#   ')}\n`);
       return reply.shown;
     }
-    const mainApp = async () => {
-      const app = (await run.pm2List()).find((a) => a.name === 'gateway-main');
-      assert.ok(app, 'gateway-main is registered in PM2');
-      return { pid: app.pid, restarts: Number(app.pm2_env.restart_time ?? 0), status: app.pm2_env.status };
-    };
 
     before(async () => {
       phone = await createPhoneRun(flavour, {
@@ -82,16 +77,13 @@ for (const flavour of FLAVOURS) {
       const check = await run.cli(['check', '--json']);
       const warnings = (JSON.parse(check.stdout) as { warnings: string[] }).warnings;
       assert.deepEqual(warnings.filter((w) => /rescue/.test(w)), [], describeResult(check));
-      await pollUntil('a snapshot of the main config', async () => {
-        const listed = await run.cli(['config', 'snapshots', '--json']);
-        return (JSON.parse(listed.stdout) as unknown[]).length > 0;
-      }, { timeoutMs: 60_000, describeLast: () => run.diagnostics() });
+      await run.waitForSnapshot();
       ready = true;
     });
 
     it('/lifeguard status from the owner reports the main and the rescue', async () => {
       requireReady();
-      const app = await mainApp();
+      const app = await run.mainApp();
       const reply = await say(OWNER, '/lifeguard status', /main: /);
       assert.match(reply, new RegExp(`^✅ main: healthy \\(pid ${app.pid}, up \\d`));
       assert.match(reply, /\n✅ rescue: healthy/);
@@ -99,12 +91,12 @@ for (const flavour of FLAVOURS) {
 
     it("a non-owner's /lifeguard restart main is refused and changes nothing", { timeout: 3 * 60_000 }, async () => {
       requireReady();
-      const before = await mainApp();
+      const before = await run.mainApp();
       // OpenClaw refuses before the plugin runs; on Clawdbot lifeguard's chat.ownerIds does.
       const refusal = flavour === 'openclaw' ? /requires gateway scope: operator\.write/ : /^⛔ Only the owner may send \/lifeguard restart main\. Nothing was changed\./;
       await say(STRANGER, '/lifeguard restart main', refusal);
       await new Promise((resolve) => setTimeout(resolve, 5_000));
-      assert.deepEqual(await mainApp(), before, 'the main was not restarted');
+      assert.deepEqual(await run.mainApp(), before, 'the main was not restarted');
     });
 
     it('notify test names the direct route, and the test alert reaches the owner', async () => {
@@ -122,7 +114,7 @@ for (const flavour of FLAVOURS) {
       const good = readFileSync(mainConfigPath(), 'utf8');
       const since = Date.now();
       writeFileSync(mainConfigPath(), `${good.trimEnd().slice(0, -1)}, "oops": }\n`);
-      process.kill((await mainApp()).pid, 'SIGKILL');
+      process.kill((await run.mainApp()).pid, 'SIGKILL');
       const alert = await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => /main/.test(m.text) && /Reply with:\n\/lifeguard diagnose/.test(m.text), { since, timeoutMs: 150_000 })
         .catch((error: unknown) => assert.fail(`${String(error)}\n${run.diagnostics()}`));
       process.stderr.write(`# ${flavour}: alert in the owner's chat ${alert.at - since} ms after the kill\n${alert.text.replace(/^/gm, '#   ')}\n`);

@@ -298,6 +298,21 @@ export class LifeguardRun {
     return parsePm2List(result.stdout);
   }
 
+  /** The main Gateway as PM2 sees it: a restart changes `pid` and `restarts`. */
+  async mainApp(): Promise<{ pid: number; restarts: number; status: string | undefined }> {
+    const app = (await this.pm2List()).find((a) => a.name === 'gateway-main');
+    if (!app) throw new Error('gateway-main is not registered in PM2');
+    return { pid: app.pid, restarts: Number(app.pm2_env.restart_time ?? 0), status: app.pm2_env.status };
+  }
+
+  /** Waits until lifeguard has kept a last-known-good snapshot of the main's config (what `restore` needs). */
+  waitForSnapshot(timeoutMs = 60_000): Promise<true> {
+    return pollUntil('a snapshot of the main config', async () => {
+      const listed = await this.cli(['config', 'snapshots', '--json']);
+      return (JSON.parse(listed.stdout) as unknown[]).length > 0 || undefined;
+    }, { timeoutMs, describeLast: () => this.diagnostics() });
+  }
+
   get pm2DaemonPid(): number | undefined {
     try {
       const pid = Number(readFileSync(join(this.pm2Home, 'pm2.pid'), 'utf8').trim());
