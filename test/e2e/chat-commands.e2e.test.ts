@@ -19,7 +19,7 @@ import { resolveInstances } from '../../src/config/resolve-instances.js';
 import { installPlugin, pluginStatus, type PluginInstall } from '../../src/handoff/plugin.js';
 import type { IncidentRecord } from '../../src/incidents/record.js';
 import { resolveGatewayRuntime } from '../../src/runtime/resolve.js';
-import { LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, runtimePaths } from '../helpers/harness.js';
+import { LifeguardRun, OWNER_REPAIRS_CONFIG, describeResult, instanceOf, pollUntil, provisionRuntime, runtimePaths } from '../helpers/harness.js';
 
 const UP_DEADLINE_MS = 180_000;
 const OWNER = ['operator.read', 'operator.write', 'operator.admin'];
@@ -130,16 +130,8 @@ describe('/lifeguard chat commands in the OpenClaw rescue Gateway, no model anyw
   before(async () => {
     run = await LifeguardRun.create({
       flavour: 'openclaw',
-      config: [
-        '  snapshots: { healthyForMs: 3000 },',
-        '  guard: { intervalMs: 5000 },',
-        // lifeguard must not repair the main itself: the owner does, from the chat.
-        '  escalation: { restartAttempts: 0, restoreAttempts: 0 },',
-        '  handoff: { wakeAgent: false },',
-        // The incident stays open until the owner resolves it.
-        '  alerts: { resolveAfterMs: 1800000 },',
-        `  gateway: { bin: '${runtimePaths('openclaw').entry}' },`,
-      ].join('\n'),
+      // lifeguard must not repair the main itself: the owner does, from the chat.
+      config: [...OWNER_REPAIRS_CONFIG, `  gateway: { bin: '${runtimePaths('openclaw').entry}' },`].join('\n'),
     });
     const provisioned = await provisionRuntime('openclaw', run.dir);
     assert.equal(provisioned.code, 0, describeResult(provisioned));

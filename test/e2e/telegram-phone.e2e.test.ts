@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FakeTelegram, TelegramUser } from '../helpers/fake-telegram.js';
-import { FLAVOURS, describeResult, instanceOf, pollUntil, provisionRuntime, type LifeguardRun } from '../helpers/harness.js';
+import { FLAVOURS, OWNER_REPAIRS_CONFIG, describeResult, instanceOf, pollUntil, provisionRuntime, type LifeguardRun } from '../helpers/harness.js';
 import { reexecInLoopbackNamespace } from '../helpers/netns.js';
 import { OWNER, RESCUE_BOT, STRANGER, createPhoneRun, type PhoneRun } from '../helpers/phone-run.js';
 
@@ -50,16 +50,8 @@ for (const flavour of FLAVOURS) {
     }
 
     before(async () => {
-      phone = await createPhoneRun(flavour, {
-        config: [
-          '  snapshots: { healthyForMs: 3000 },',
-          '  guard: { intervalMs: 5000 },',
-          // The owner repairs the main from the phone: lifeguard must not do it first.
-          '  escalation: { restartAttempts: 0, restoreAttempts: 0 },',
-          '  handoff: { wakeAgent: false },',
-          '  alerts: { resolveAfterMs: 1800000 },',
-        ],
-      });
+      // The owner repairs the main from the phone: lifeguard must not do it first.
+      phone = await createPhoneRun(flavour, { config: OWNER_REPAIRS_CONFIG });
       ({ run, api } = phone);
     });
 

@@ -213,6 +213,18 @@ export function formatStatus(status: StatusView | undefined): string {
 // ---------------------------------------------------------------------------------------------------
 // One hermetic lifeguard installation
 
+/**
+ * lifeguard.json5 lines for runs where the owner repairs the main from a chat: snapshots taken soon,
+ * lifeguard never repairs the main itself, and the incident stays open until the owner resolves it.
+ */
+export const OWNER_REPAIRS_CONFIG: readonly string[] = [
+  '  snapshots: { healthyForMs: 3000 },',
+  '  guard: { intervalMs: 5000 },',
+  '  escalation: { restartAttempts: 0, restoreAttempts: 0 },',
+  '  handoff: { wakeAgent: false },',
+  '  alerts: { resolveAfterMs: 1800000 },',
+];
+
 export interface RunSetup {
   readonly flavour: Flavour;
   /** Base ports; picked free when omitted. */
