@@ -8,6 +8,9 @@
  *     direct Bot API route (what `auto` takes for Telegram) against the CLI route (the baseline)
  *   channel deaf (Bot API unreachable) -> degraded alert; back -> resolved
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config/load.js';
 import { resolveInstances } from '../src/config/resolve-instances.js';
@@ -26,7 +29,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const flavour: Flavour = process.argv.includes('--flavour') && process.argv[process.argv.indexOf('--flavour') + 1] === 'clawdbot' ? 'clawdbot' : 'openclaw';
 
 await reexecInLoopbackNamespace(async () => {
-  const provisioned = await provisionRuntime(flavour, process.cwd());
+  const scratch = mkdtempSync(join(tmpdir(), 'lg-bench-phone-'));
+  const provisioned = await provisionRuntime(flavour, scratch);
+  rmSync(scratch, { recursive: true, force: true });
   if (provisioned.code !== 0) throw new Error(`provisioning failed:\n${describeResult(provisioned)}`);
 });
 
