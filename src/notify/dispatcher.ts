@@ -95,7 +95,7 @@ export class Dispatcher {
       let delivered = false;
       for (const delivery of batch) {
         if (this.stopping.signal.aborted) return;
-        const outcome = await this.deliverOnce(delivery, queue);
+        const outcome = await this.deliverOnce(delivery);
         failed ||= outcome === 'retry';
         delivered ||= outcome === 'delivered';
       }
@@ -130,8 +130,8 @@ export class Dispatcher {
     });
   }
 
-  /** One attempt for one delivery; `queue` is what the provider owes, to mark older failing alerts overtaken. */
-  private async deliverOnce(queued: Delivery, queue: readonly Delivery[]): Promise<'delivered' | 'retry' | 'settled'> {
+  /** One attempt for one delivery. */
+  private async deliverOnce(queued: Delivery): Promise<'delivered' | 'retry' | 'settled'> {
     const provider = this.deps.providers.find((p) => p.name === queued.provider);
     if (!provider) {
       await this.settle({ ...queued, status: 'failed', lastError: 'provider no longer configured' });
@@ -155,17 +155,16 @@ export class Dispatcher {
       return 'retry';
     }
     await this.settle({ ...queued, attempts, status: 'delivered', lastAttemptAt: now() });
-    await this.markOvertaken(queue, queued);
+    await this.markOvertaken(queued);
     return 'delivered';
   }
 
   /** Older alerts to the same provider that are still failing: a newer one went out before them. */
-  private async markOvertaken(queue: readonly Delivery[], newer: Delivery): Promise<void> {
-    for (const older of queue) {
-      if (older.createdAt >= newer.createdAt || older.attempts === 0 || older.overtakenBy) continue;
-      const current = (await this.deps.outbox.pending()).find((d) => d.id === older.id);
-      if (!current) continue;
-      const marked = { ...current, overtakenBy: newer.alert.idempotencyKey };
+  private async markOvertaken(newer: Delivery): Promise<void> {
+    const failing = (await this.deps.outbox.pending())
+      .filter((d) => d.provider === newer.provider && d.createdAt < newer.createdAt && d.attempts > 0 && !d.overtakenBy);
+    for (const older of failing) {
+      const marked = { ...older, overtakenBy: newer.alert.idempotencyKey };
       await this.deps.outbox.save(marked);
       this.deps.log.warn({ provider: older.provider, alert: older.alert.idempotencyKey, overtakenBy: newer.alert.idempotencyKey }, 'newer alert delivered while this one keeps failing; still retrying it');
       this.deps.onUpdate(marked);
