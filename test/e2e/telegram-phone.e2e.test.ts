@@ -128,6 +128,33 @@ for (const flavour of FLAVOURS) {
       await run.waitForStatus('the main healthy again', (s) => instanceOf(s, 'main').state === 'healthy', 60_000);
     });
 
+    it('a deaf rescue bot (Bot API unreachable) is reported within 3 minutes, never restarted, and resolved when it hears again', { timeout: 8 * 60_000 }, async () => {
+      requireReady();
+      const rescuePid = instanceOf(await run.status(), 'rescue').pid;
+      const deafAt = Date.now();
+      await api.stop();
+      type Listed = { id: string; instance: string; status: string; problem: string; summary: string; openedAt: number };
+      const channelIncident = async () => (JSON.parse((await run.cli(['incidents', '--json'])).stdout) as Listed[]).find((i) => i.instance === 'rescue.telegram');
+      const opened = await pollUntil('a degraded incident for the rescue bot', async () => {
+        const found = await channelIncident();
+        return found?.status === 'open' ? found : undefined;
+      }, { timeoutMs: 4 * 60_000, intervalMs: 2_000, describeLast: () => run.diagnostics() });
+      const detectedMs = Date.now() - deafAt;
+      process.stderr.write(`# ${flavour}: deaf rescue bot reported after ${Math.round(detectedMs / 1000)} s: ${opened.summary}\n`);
+      assert.equal(opened.problem, 'degraded');
+      assert.match(opened.summary, /^the rescue bot cannot hear you on telegram: /);
+      assert.ok(detectedMs <= 3 * 60_000, `reported after ${detectedMs} ms`);
+      assert.equal(instanceOf(await run.status(), 'rescue').pid, rescuePid, 'the rescue was not restarted');
+      const backAt = Date.now();
+      await api.resume();
+      await pollUntil('the channel incident resolved', async () => (await channelIncident())?.status === 'resolved', { timeoutMs: 3 * 60_000, intervalMs: 2_000, describeLast: () => run.diagnostics() });
+      // Both alerts were queued while Telegram was unreachable; the outbox retries them into the chat.
+      for (const text of [/the rescue bot cannot hear you on telegram/, /the rescue bot hears you on telegram again/]) {
+        await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => text.test(m.text), { since: deafAt, timeoutMs: 90_000 });
+      }
+      process.stderr.write(`# ${flavour}: resolved and both alerts in the owner's chat ${Math.round((Date.now() - backAt) / 1000)} s after the Bot API came back\n`);
+    });
+
     it("the rescue bot's token appears nowhere in lifeguard's logs, outbox or incidents", () => {
       requireReady();
       const leaks: string[] = [];
