@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { ResolvedInstance } from '../config/instance.js';
+import { channelFactsOf, readGatewayConfigObject } from '../config/gateway-channels.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
+import { redactText } from '../core/log.js';
 import { incidentIdFor } from '../incidents/engine.js';
 import { applyStep, newRecord, type IncidentRecord } from '../incidents/record.js';
 import { createIncident, listIncidents, updateIncident } from '../incidents/store.js';
@@ -42,7 +44,8 @@ export function startChannelWatch(deps: ChannelWatchDeps): { stop(): void } {
       const instance = deps.instances()[name];
       const answer = await callGateway({
         url: `ws://127.0.0.1:${instance.port}`, token: instance.token, timeoutMs: PROBE_TIMEOUT_MS, clientVersion: LIFEGUARD_VERSION,
-        method: 'health', params: { probe: true }, scopes: ['operator.read'],
+        // OpenClaw reports a channel's probe result only to an operator.admin client.
+        method: 'health', params: { probe: true }, scopes: ['operator.read', 'operator.admin'],
       });
       const at = deps.now();
       const { state, effects } = stepChannels(states.get(name) ?? {}, answer.ok ? channelReadings(answer.payload) : undefined, at, CHANNEL_DEAF_AFTER_MS);
@@ -74,7 +77,10 @@ async function restoreOpen(deps: ChannelWatchDeps, states: Map<InstanceName, Cha
 async function carryOut(deps: ChannelWatchDeps, instance: ResolvedInstance, effect: ChannelEffect, at: number): Promise<void> {
   const name = incidentInstance(instance.name, effect.channel);
   if (effect.kind === 'deaf') {
-    const summary = deafSummary(instance.name, effect.channel, effect.detail);
+    // The Gateway's own words; a bot token in them (a URL in an error) must not reach an alert.
+    const config = await readGatewayConfigObject(instance.configPath);
+    const tokens = config ? (await channelFactsOf(config, instance.extraEnv)).telegramTokens : [];
+    const summary = deafSummary(instance.name, effect.channel, redactText(effect.detail, tokens));
     const core: IncidentCore = {
       id: incidentIdFor(name, effect.since), instance: name, status: 'open', openedAt: effect.since, problem: 'degraded',
       classification: undefined, severity: 'warning', summary, rung: 'R0', rungSince: at, attempts: { R0: 0, R1: 0, R2: 0, R3: 0, R4: 0 },
@@ -83,7 +89,7 @@ async function carryOut(deps: ChannelWatchDeps, instance: ResolvedInstance, effe
     const { record, alerts } = applyStep(newRecord(core, instance.configPath), core, [{ type: 'alert', event: 'degraded', severity: 'warning', summary, sequence: 1 }], at, deps.host);
     for (const alert of alerts) await deps.enqueue(alert);
     await createIncident(deps.home, record);
-    deps.log.warn({ instance: instance.name, channel: effect.channel, detail: effect.detail }, 'channel deaf');
+    deps.log.warn({ instance: instance.name, channel: effect.channel, summary }, 'channel deaf');
     return;
   }
   const open = (await listIncidents(deps.home)).find((r: IncidentRecord) => r.instance === name && r.status === 'open');
