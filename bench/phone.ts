@@ -67,6 +67,11 @@ async function main(): Promise<void> {
   });
   const { run, api } = phone;
   const figures: string[] = [];
+  // Each figure is printed as soon as it is measured: a bench cut short still tells what it saw.
+  const record = (line: string) => {
+    figures.push(line);
+    process.stdout.write(`  ${line}\n`);
+  };
   try {
     const up = await run.cli(['up'], 300_000);
     if (up.code !== 0) throw new Error(`lifeguard up failed:\n${describeResult(up)}`);
@@ -75,7 +80,7 @@ async function main(): Promise<void> {
 
     const roundTrips: number[] = [];
     for (let i = 0; i < RUNS; i += 1) roundTrips.push((await phone.say(OWNER, '/lifeguard status', (shown) => /main: /.test(shown), 120_000)).ms);
-    figures.push(`/lifeguard status round trip through Telegram: ${summary(roundTrips)}`);
+    record(`/lifeguard status round trip through Telegram: ${summary(roundTrips)}`);
 
     const config = await loadConfig({ env: run.env, cwd: run.dir });
     const runtime = await resolveGatewayRuntime(config, { env: run.env, provision: false, progress: () => {} });
@@ -84,8 +89,8 @@ async function main(): Promise<void> {
 
     const directUp: Array<number | string> = [];
     for (let i = 0; i < RUNS; i += 1) directUp.push(await alertToChat(phone, 'auto', rescue, `up${i}`));
-    figures.push(`alert -> owner's chat, rescue up, direct Bot API: ${figure(directUp)}`);
-    figures.push(`alert -> owner's chat, rescue up, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'up')])}`);
+    record(`alert -> owner's chat, rescue up, direct Bot API: ${figure(directUp)}`);
+    record(`alert -> owner's chat, rescue up, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'up')])}`);
 
     // The Bot API goes away: the rescue's channel is deaf, its /readyz stays green.
     const seen = receiver.requests.length;
@@ -96,19 +101,19 @@ async function main(): Promise<void> {
     const deafAt = Date.now();
     await api.stop();
     const degraded = await pollUntil('the degraded alert', () => event('degraded'), { timeoutMs: 300_000, intervalMs: 200 });
-    figures.push(`channel deaf -> degraded alert: ${((degraded.at - deafAt) / 1000).toFixed(1)} s (probe every 30 s, deaf after 60 s of failures)`);
+    record(`channel deaf -> degraded alert: ${((degraded.at - deafAt) / 1000).toFixed(1)} s (probe every 30 s, deaf after 60 s of failures)`);
     const backAt = Date.now();
     await api.resume();
     const resolved = await pollUntil('the resolved alert', () => event('resolved'), { timeoutMs: 300_000, intervalMs: 200 });
-    figures.push(`channel back -> resolved alert: ${((resolved.at - backAt) / 1000).toFixed(1)} s`);
+    record(`channel back -> resolved alert: ${((resolved.at - backAt) / 1000).toFixed(1)} s`);
 
     const stopped = await run.pm2(['stop', 'gateway-rescue']);
     if (stopped.code !== 0) throw new Error(describeResult(stopped));
     await sleep(2_000);
     const directDown: Array<number | string> = [];
     for (let i = 0; i < RUNS; i += 1) directDown.push(await alertToChat(phone, 'auto', rescue, `down${i}`));
-    figures.push(`alert -> owner's chat, rescue DOWN, direct Bot API: ${figure(directDown)}`);
-    figures.push(`alert -> owner's chat, rescue DOWN, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'down')])}`);
+    record(`alert -> owner's chat, rescue DOWN, direct Bot API: ${figure(directDown)}`);
+    record(`alert -> owner's chat, rescue DOWN, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'down')])}`);
   } finally {
     process.stdout.write(`\nphone path, ${flavour} (${new Date().toISOString()}):\n${figures.map((f) => `  ${f}`).join('\n')}\n`);
     await phone.stop();
