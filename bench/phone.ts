@@ -90,7 +90,6 @@ async function main(): Promise<void> {
     const directUp: Array<number | string> = [];
     for (let i = 0; i < RUNS; i += 1) directUp.push(await alertToChat(phone, 'auto', rescue, `up${i}`));
     record(`alert -> owner's chat, rescue up, direct Bot API: ${figure(directUp)}`);
-    record(`alert -> owner's chat, rescue up, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'up')])}`);
 
     // The Bot API goes away: the rescue's channel is deaf, its /readyz stays green.
     const seen = receiver.requests.length;
@@ -107,6 +106,8 @@ async function main(): Promise<void> {
     const resolved = await pollUntil('the resolved alert', () => event('resolved'), { timeoutMs: 300_000, intervalMs: 200 });
     record(`channel back -> resolved alert: ${((resolved.at - backAt) / 1000).toFixed(1)} s`);
 
+    // The slow baselines last: what the direct route replaces.
+    record(`alert -> owner's chat, rescue up, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'up')])}`);
     const stopped = await run.pm2(['stop', 'gateway-rescue']);
     if (stopped.code !== 0) throw new Error(describeResult(stopped));
     await sleep(2_000);
