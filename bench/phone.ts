@@ -106,15 +106,18 @@ async function main(): Promise<void> {
     const resolved = await pollUntil('the resolved alert', () => event('resolved'), { timeoutMs: 300_000, intervalMs: 200 });
     record(`channel back -> resolved alert: ${((resolved.at - backAt) / 1000).toFixed(1)} s`);
 
-    // The slow baselines last: what the direct route replaces.
-    record(`alert -> owner's chat, rescue up, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'up')])}`);
     const stopped = await run.pm2(['stop', 'gateway-rescue']);
     if (stopped.code !== 0) throw new Error(describeResult(stopped));
     await sleep(2_000);
     const directDown: Array<number | string> = [];
     for (let i = 0; i < RUNS; i += 1) directDown.push(await alertToChat(phone, 'auto', rescue, `down${i}`));
     record(`alert -> owner's chat, rescue DOWN, direct Bot API: ${figure(directDown)}`);
+    // The slow baselines last: what the direct route replaces.
     record(`alert -> owner's chat, rescue DOWN, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'down')])}`);
+    const started = await run.pm2(['start', 'gateway-rescue']);
+    if (started.code !== 0) throw new Error(describeResult(started));
+    await run.waitForStatus('the rescue healthy again', (s) => instanceOf(s, 'rescue').state === 'healthy', 300_000);
+    record(`alert -> owner's chat, rescue up, CLI (baseline): ${figure([await alertToChat(phone, 'cli', rescue, 'up')])}`);
   } finally {
     process.stdout.write(`\nphone path, ${flavour} (${new Date().toISOString()}):\n${figures.map((f) => `  ${f}`).join('\n')}\n`);
     await phone.stop();
