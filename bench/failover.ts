@@ -19,21 +19,13 @@ import { resolveProviders } from '../src/notify/registry.js';
 import type { Alert } from '../src/notify/types.js';
 import { LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, type StatusView } from '../test/helpers/harness.js';
 import { Receiver } from '../test/helpers/receiver.js';
+import { percentile, summary } from './figures.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 200);
 
 const healthy = (s: StatusView) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'main').config?.valid === true;
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function summary(values: readonly number[], unit = 'ms'): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  return `median ${percentile(sorted, 50).toFixed(0)} ${unit} (min ${sorted[0]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)}, n=${sorted.length})`;
-}
 
 /** In-process: the dispatcher alone, alert queued -> request received, one provider on loopback. */
 async function deliveryLatency(receiver: Receiver): Promise<number[]> {

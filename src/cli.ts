@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/load.js';
+import { channelFactsOf, readGatewayConfigObject, rescueChannelWarnings } from './config/gateway-channels.js';
 import { resolveInstances } from './config/resolve-instances.js';
 import { FLAVOURS, INSTANCE_NAMES, type Flavour } from './config/schema.js';
 import { appNameOf, type ResolvedInstance } from './config/instance.js';
@@ -95,6 +96,7 @@ program
     if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
     const plugin = await pluginStatus(instances.rescue);
     if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (lifeguard up installs it)`);
+    warnings.push(...await rescueBotWarnings(instances, flavour, config.chat.ownerIds));
     if (options.json) {
       printJson({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) });
     } else if (problems.length === 0) {
@@ -149,6 +151,15 @@ program
 
 function publicInstance(i: ResolvedInstance) {
   return { name: i.name, profile: i.profile, port: i.port, configPath: i.configPath, stateDir: i.stateDir, workspace: i.workspace, logFile: i.logFile };
+}
+
+/** The rescue bot's channel, own bot and owner, from both Gateway configs; nothing to say before they exist. */
+async function rescueBotWarnings(instances: Readonly<Record<'main' | 'rescue', ResolvedInstance>>, flavour: Flavour, chatOwnerIds: readonly string[]): Promise<string[]> {
+  const [rescueConfig, mainConfig] = await Promise.all([readGatewayConfigObject(instances.rescue.configPath), readGatewayConfigObject(instances.main.configPath)]);
+  if (!rescueConfig) return [];
+  const rescue = await channelFactsOf(rescueConfig, instances.rescue.extraEnv);
+  const main = mainConfig ? await channelFactsOf(mainConfig, instances.main.extraEnv) : { channels: [], telegramTokens: [], owners: [] };
+  return rescueChannelWarnings({ ...rescue, configPath: instances.rescue.configPath }, main, flavour, chatOwnerIds);
 }
 
 function describeInstance(i: ResolvedInstance): string {

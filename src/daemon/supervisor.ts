@@ -33,6 +33,7 @@ import { diffAgainstNewestSnapshot } from '../snapshots/compare.js';
 import { archiveBrief, handOff } from '../handoff/handoff.js';
 import { installSkill } from '../handoff/skill.js';
 import { installPlugin } from '../handoff/plugin.js';
+import { startChannelWatch } from './channel-watch.js';
 import { grantLease } from '../incidents/ladder.js';
 import { createJournal } from '../surfaces/journal.js';
 import { formatDuration } from '../core/duration.js';
@@ -355,6 +356,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   await refreshRepairHolder();
   await updateHolds();
   for (const watcher of watchers) watcher.start();
+  const channelWatch = startChannelWatch({ instances: () => instances, home: config.home, host, log, enqueue: (alert) => dispatcher.enqueue(alert), now: Date.now });
   await dispatcher.resume();
   const reconcileTimer = setInterval(() => void bridge!.reconcile(), RECONCILE_EVERY_MS);
   const tickTimer = setInterval(() => void tick().catch((error: unknown) => log.error({ err: error }, 'tick failed')), TICK_MS);
@@ -379,6 +381,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     dispatcher.close();
     void surfaces?.stop();
     for (const watcher of watchers) watcher.stop();
+    channelWatch.stop();
     for (const session of sessions) session.close();
     void killRunningGatewayClis()
       .then(() => writeStatus(config.home, currentStatus()))

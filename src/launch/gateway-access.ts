@@ -9,5 +9,6 @@ export function gatewayAccessOf(instance: ResolvedInstance, ctx: Pick<AppsContex
     env: gatewayEnvOf(instance, ctx),
     url: `ws://127.0.0.1:${instance.port}`,
     token: instance.token,
+    configPath: instance.configPath,
   };
 }

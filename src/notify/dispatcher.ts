@@ -1,4 +1,3 @@
-import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
 import { redactStrings, redactText } from '../secrets/redact.js';
@@ -17,18 +16,32 @@ export interface DispatcherDeps {
   /** Every change of a delivery's state: a failed attempt (still pending), delivered, or given up. */
   readonly onUpdate: (delivery: Delivery) => void;
   readonly now: () => number;
+  /** 0 ≤ x < 1, for the retry jitter. */
+  readonly random?: () => number;
 }
+
+/** A provider's retry schedule: consecutive failed passes, and when the alerts it still owes are tried again. */
+interface Backoff {
+  failures: number;
+  retryAt: number;
+}
+
+const FIRST_RETRY_MS = 1_000;
 
 /**
  * Sends what is in the outbox: one worker per provider, so a receiver that is down, slow or answering
- * garbage delays only its own deliveries. Each delivery is retried with exponential backoff and jitter
- * (p-retry) until it succeeds, fails for good (a 4xx other than 429) or is older than `giveUpAfterMs`.
+ * garbage delays only its own deliveries. A new alert is tried at once, after at most the attempt in
+ * flight: an alert that keeps failing never holds a newer one back (the newer is delivered, the older
+ * keeps retrying beside it, and its record says `overtakenBy`). Alerts a provider still owes are retried
+ * together, oldest first, with exponential backoff and jitter, until each is delivered, fails for good
+ * (a 4xx other than 429) or is older than `giveUpAfterMs`.
  */
 export class Dispatcher {
-  private readonly busy = new Set<string>();
-  private readonly again = new Set<string>();
+  private readonly workers = new Map<string, Promise<void>>();
+  private readonly kicked = new Set<string>();
+  private readonly wakers = new Map<string, () => void>();
+  private readonly backoff = new Map<string, Backoff>();
   private readonly stopping = new AbortController();
-  private readonly idle = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -48,70 +61,113 @@ export class Dispatcher {
 
   /** Resolves once every worker has nothing left to do (tests and shutdown use it). */
   async drained(): Promise<void> {
-    while (this.idle.size > 0) await Promise.all(this.idle.values());
+    while (this.workers.size > 0) await Promise.all(this.workers.values());
   }
 
   close(): void {
     this.stopping.abort(new Error('lifeguard is stopping'));
+    for (const wake of this.wakers.values()) wake();
   }
 
   private kick(provider: string): void {
-    if (this.busy.has(provider)) {
-      this.again.add(provider);
-      return;
-    }
-    this.busy.add(provider);
+    this.kicked.add(provider);
+    this.wakers.get(provider)?.();
+    if (this.workers.has(provider)) return;
     const work = this.work(provider)
       .catch((error: unknown) => this.deps.log.error({ err: error, provider }, 'notification worker failed'))
       .finally(() => {
-        this.busy.delete(provider);
-        this.idle.delete(provider);
-        if (this.again.delete(provider) && !this.stopping.signal.aborted) this.kick(provider);
+        this.workers.delete(provider);
+        if (this.kicked.has(provider) && !this.stopping.signal.aborted) this.kick(provider);
       });
-    this.idle.set(provider, work);
+    this.workers.set(provider, work);
   }
 
   private async work(name: string): Promise<void> {
-    do {
-      this.again.delete(name);
+    const backoff = this.backoff.get(name) ?? { failures: 0, retryAt: 0 };
+    this.backoff.set(name, backoff);
+    while (!this.stopping.signal.aborted) {
+      this.kicked.delete(name);
       const queue = (await this.deps.outbox.pending()).filter((d) => d.provider === name);
-      for (const delivery of queue) {
+      if (queue.length === 0) return;
+      const retrying = this.deps.now() >= backoff.retryAt;
+      const batch = queue.filter((d) => retrying || d.attempts === 0);
+      let failed = false;
+      let delivered = false;
+      for (const delivery of batch) {
         if (this.stopping.signal.aborted) return;
-        await this.deliver(delivery);
+        const outcome = await this.deliverOnce(delivery);
+        failed ||= outcome === 'retry';
+        delivered ||= outcome === 'delivered';
       }
-    } while (this.again.has(name) && !this.stopping.signal.aborted);
+      if (failed) {
+        backoff.failures += 1;
+        backoff.retryAt = this.deps.now() + this.retryDelay(backoff.failures);
+      } else if (delivered) {
+        // The receiver works again: what it still owes goes now, oldest first.
+        backoff.failures = 0;
+        backoff.retryAt = 0;
+      }
+      if (batch.length > 0 || this.kicked.has(name)) continue;
+      await this.pause(name, backoff.retryAt - this.deps.now());
+    }
   }
 
-  private async deliver(queued: Delivery): Promise<void> {
+  private retryDelay(failures: number): number {
+    const base = FIRST_RETRY_MS * 2 ** Math.min(failures - 1, 30);
+    return Math.min(this.deps.settings.retryMaxDelayMs, base * (1 + (this.deps.random ?? Math.random)()));
+  }
+
+  /** Sleeps until the next retry, a new alert for this provider, or shutdown. */
+  private pause(name: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(name);
+        resolve();
+      };
+      const timer = setTimeout(wake, Math.max(0, ms));
+      this.wakers.set(name, wake);
+    });
+  }
+
+  /** One attempt for one delivery. */
+  private async deliverOnce(queued: Delivery): Promise<'delivered' | 'retry' | 'settled'> {
     const provider = this.deps.providers.find((p) => p.name === queued.provider);
     if (!provider) {
       await this.settle({ ...queued, status: 'failed', lastError: 'provider no longer configured' });
-      return;
+      return 'settled';
     }
     const { settings, now } = this.deps;
-    let delivery = queued;
-    const remaining = delivery.createdAt + settings.giveUpAfterMs - now();
+    const attempts = queued.attempts + 1;
     try {
-      await pRetry(() => this.attempt(provider, delivery.alert), {
-        retries: 10_000,
-        factor: 2,
-        minTimeout: 1_000,
-        maxTimeout: settings.retryMaxDelayMs,
-        randomize: true,
-        maxRetryTime: Math.max(0, remaining),
-        signal: this.stopping.signal,
-        shouldRetry: ({ error }) => !(error instanceof DeliveryError) || error.retryable,
-        onFailedAttempt: async ({ error }) => {
-          delivery = { ...delivery, attempts: delivery.attempts + 1, lastAttemptAt: now(), lastError: describe(error, provider) };
-          this.deps.log.warn({ provider: provider.name, alert: delivery.alert.idempotencyKey, attempts: delivery.attempts, error: delivery.lastError }, 'alert delivery failed');
-          await this.deps.outbox.save(delivery);
-          this.deps.onUpdate(delivery);
-        },
-      });
-      await this.settle({ ...delivery, attempts: delivery.attempts + 1, status: 'delivered', lastAttemptAt: now() });
+      await this.attempt(provider, queued.alert);
     } catch (error) {
-      if (this.stopping.signal.aborted) return; // stays pending: the next run sends it
-      await this.settle({ ...delivery, status: 'failed', lastError: delivery.lastError ?? describe(error, provider) });
+      if (this.stopping.signal.aborted) return 'settled'; // stays pending: the next run sends it
+      const failed = { ...queued, attempts, lastAttemptAt: now(), lastError: describe(error, provider) };
+      const permanent = error instanceof DeliveryError && !error.retryable;
+      if (permanent || now() - queued.createdAt >= settings.giveUpAfterMs) {
+        await this.settle({ ...failed, status: 'failed' });
+        return 'settled';
+      }
+      this.deps.log.warn({ provider: provider.name, alert: queued.alert.idempotencyKey, attempts, error: failed.lastError }, 'alert delivery failed');
+      await this.deps.outbox.save(failed);
+      this.deps.onUpdate(failed);
+      return 'retry';
+    }
+    await this.settle({ ...queued, attempts, status: 'delivered', lastAttemptAt: now() });
+    await this.markOvertaken(queued);
+    return 'delivered';
+  }
+
+  /** Older alerts to the same provider that are still failing: a newer one went out before them. */
+  private async markOvertaken(newer: Delivery): Promise<void> {
+    const failing = (await this.deps.outbox.pending())
+      .filter((d) => d.provider === newer.provider && d.createdAt < newer.createdAt && d.attempts > 0 && !d.overtakenBy);
+    for (const older of failing) {
+      const marked = { ...older, overtakenBy: newer.alert.idempotencyKey };
+      await this.deps.outbox.save(marked);
+      this.deps.log.warn({ provider: older.provider, alert: older.alert.idempotencyKey, overtakenBy: newer.alert.idempotencyKey }, 'newer alert delivered while this one keeps failing; still retrying it');
+      this.deps.onUpdate(marked);
     }
   }
 

@@ -14,6 +14,11 @@ export interface Delivery {
   readonly lastError?: string;
   readonly lastAttemptAt?: number;
   readonly settledAt?: number;
+  /**
+   * The idempotency key of a newer alert to the same provider that was delivered while this one kept
+   * failing: the owner got the newer state first; this one is still retried (or given up) on its own.
+   */
+  readonly overtakenBy?: string;
 }
 
 const SAFE = /[^A-Za-z0-9._~-]/g;

@@ -63,6 +63,8 @@ export interface GatewayAccess {
   /** `ws://127.0.0.1:<port>` */
   readonly url: string;
   readonly token: string | undefined;
+  /** The rescue's Gateway config, read at each attempt for its channel credentials (the direct Telegram route). */
+  readonly configPath: string;
 }
 
 /**
@@ -78,6 +80,8 @@ export interface ProviderDefinition<Options, Message> {
   secrets(options: Options): string[];
   format(alert: Alert, options: Options): Message;
   send(message: Message, options: Options, context: SendContext): Promise<void>;
+  /** Which way the alerts leave, for `lifeguard notify test`, where a provider has more than one (gateway). */
+  route?(options: Options, context: Pick<SendContext, 'rescueGateway'>): Promise<string>;
 }
 
 // The registry stores definitions of many option types side by side.

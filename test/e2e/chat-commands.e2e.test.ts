@@ -19,7 +19,7 @@ import { resolveInstances } from '../../src/config/resolve-instances.js';
 import { installPlugin, pluginStatus, type PluginInstall } from '../../src/handoff/plugin.js';
 import type { IncidentRecord } from '../../src/incidents/record.js';
 import { resolveGatewayRuntime } from '../../src/runtime/resolve.js';
-import { LifeguardRun, describeResult, instanceOf, pollUntil, provisionRuntime, runtimePaths } from '../helpers/harness.js';
+import { LifeguardRun, OWNER_REPAIRS_CONFIG, describeResult, instanceOf, pollUntil, provisionRuntime, runtimePaths } from '../helpers/harness.js';
 
 const UP_DEADLINE_MS = 180_000;
 const OWNER = ['operator.read', 'operator.write', 'operator.admin'];
@@ -121,11 +121,6 @@ describe('/lifeguard chat commands in the OpenClaw rescue Gateway, no model anyw
     process.stderr.write(`# ${message} (${reply.ms} ms)\n${reply.text.replace(/^/gm, '#   ')}\n`);
     return reply;
   };
-  const mainApp = async () => {
-    const app = (await run.pm2List()).find((a) => a.name === 'gateway-main');
-    assert.ok(app, 'gateway-main is registered in PM2');
-    return { pid: app.pid, restarts: Number(app.pm2_env.restart_time ?? 0), status: app.pm2_env.status };
-  };
   const incident = async (id: string) => {
     const shown = await run.cli(['incident', 'show', id, '--json']);
     assert.equal(shown.code, 0, describeResult(shown));
@@ -135,16 +130,8 @@ describe('/lifeguard chat commands in the OpenClaw rescue Gateway, no model anyw
   before(async () => {
     run = await LifeguardRun.create({
       flavour: 'openclaw',
-      config: [
-        '  snapshots: { healthyForMs: 3000 },',
-        '  guard: { intervalMs: 5000 },',
-        // lifeguard must not repair the main itself: the owner does, from the chat.
-        '  escalation: { restartAttempts: 0, restoreAttempts: 0 },',
-        '  handoff: { wakeAgent: false },',
-        // The incident stays open until the owner resolves it.
-        '  alerts: { resolveAfterMs: 1800000 },',
-        `  gateway: { bin: '${runtimePaths('openclaw').entry}' },`,
-      ].join('\n'),
+      // lifeguard must not repair the main itself: the owner does, from the chat.
+      config: [...OWNER_REPAIRS_CONFIG, `  gateway: { bin: '${runtimePaths('openclaw').entry}' },`].join('\n'),
     });
     const provisioned = await provisionRuntime('openclaw', run.dir);
     assert.equal(provisioned.code, 0, describeResult(provisioned));
@@ -171,16 +158,13 @@ describe('/lifeguard chat commands in the OpenClaw rescue Gateway, no model anyw
     // A running rescue hot-reloads the enabled entry.
     const help = await waitForPlugin(run, async (message) => (await chatAs(OWNER, message)).text);
     assert.match(help, /\/lifeguard restart main: .*\(owner\)/);
-    await pollUntil('a snapshot of the main config', async () => {
-      const listed = await run.cli(['config', 'snapshots', '--json']);
-      return (JSON.parse(listed.stdout) as unknown[]).length > 0;
-    }, { timeoutMs: 60_000, describeLast: () => run.diagnostics() });
+    await run.waitForSnapshot();
     ready = true;
   });
 
   it('/lifeguard status reports the main and the rescue, at once', async () => {
     requireReady();
-    const app = await mainApp();
+    const app = await run.mainApp();
     const reply = await chatAs(OPERATOR, '/lifeguard status');
     assert.match(reply.text, new RegExp(`^✅ main: healthy \\(pid ${app.pid}, up \\d`));
     assert.match(reply.text, /\n✅ rescue: healthy/);
@@ -189,22 +173,22 @@ describe('/lifeguard chat commands in the OpenClaw rescue Gateway, no model anyw
 
   it("a non-owner's /lifeguard restart main is refused and changes nothing", { timeout: 2 * 60_000 }, async () => {
     requireReady();
-    const before = await mainApp();
+    const before = await run.mainApp();
     const reply = await chatAs(OPERATOR, '/lifeguard restart main');
     assert.equal(reply.text, '⛔ Only the owner may send /lifeguard restart main. Nothing was changed.\nYou can still send /lifeguard status or /lifeguard diagnose.');
     await sleep(5_000);
-    assert.deepEqual(await mainApp(), before, 'the main was not restarted');
+    assert.deepEqual(await run.mainApp(), before, 'the main was not restarted');
   });
 
   it('main down on a broken config: diagnose, restore, restart main bring it back; resolve closes the incident', { timeout: 8 * 60_000 }, async () => {
     requireReady();
     const good = readFileSync(mainConfig(), 'utf8');
     writeFileSync(mainConfig(), `${good.trimEnd().slice(0, -1)}, "oops": }\n`);
-    process.kill((await mainApp()).pid, 'SIGKILL');
+    process.kill((await run.mainApp()).pid, 'SIGKILL');
     // PM2 starts it again, it refuses the config (exit 78) and stays stopped: down, with nothing running.
     const down = await pollUntil('the main down on its config, stopped by PM2, with an incident', async () => {
       const main = instanceOf(await run.status(), 'main');
-      return main.state === 'down' && main.incident && (await mainApp()).status === 'stopped' ? main : undefined;
+      return main.state === 'down' && main.incident && (await run.mainApp()).status === 'stopped' ? main : undefined;
     }, { timeoutMs: 120_000, describeLast: () => `${JSON.stringify(run.lastStatus)}\n${run.diagnostics()}` });
     const id = down.incident!.id;
 
@@ -219,7 +203,7 @@ describe('/lifeguard chat commands in the OpenClaw rescue Gateway, no model anyw
 
     const restarted = await chatAs(OWNER, '/lifeguard restart main', 300_000);
     assert.match(restarted.text, new RegExp(`^✅ main restarted and healthy after \\d+ s\\.\\nNext: /lifeguard resolve ${id}$`));
-    const app = await mainApp();
+    const app = await run.mainApp();
     assert.equal(app.status, 'online');
     await run.waitForStatus('the main healthy again', (s) => instanceOf(s, 'main').state === 'healthy', 60_000);
 

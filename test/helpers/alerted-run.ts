@@ -15,7 +15,7 @@ export interface ProvisionedRunSetup {
   readonly flavour: Flavour;
   /** Top-level lifeguard.json5 entries, one JSON5 line each (e.g. `'  guard: { intervalMs: 5000 },'`). */
   readonly config?: readonly string[];
-  /** `instances.main.env` (see RunSetup). */
+  /** `instances.main.env`: variables PM2 passes the main Gateway (e.g. a NODE_OPTIONS preload that injects faults). */
   readonly mainEnv?: Readonly<Record<string, string>>;
 }
 
@@ -72,7 +72,10 @@ export async function startProvisionedRun(setup: ProvisionedRunSetup, onTeardown
     await onTeardown();
   };
   try {
-    run = await LifeguardRun.create({ flavour: setup.flavour, config: (setup.config ?? []).join('\n'), ...(setup.mainEnv ? { mainEnv: setup.mainEnv } : {}) });
+    run = await LifeguardRun.create({
+      flavour: setup.flavour, config: (setup.config ?? []).join('\n'),
+      ...(setup.mainEnv ? { instanceConfig: { main: `env: ${JSON.stringify(setup.mainEnv)}` } } : {}),
+    });
     const provisioned = await provisionRuntime(setup.flavour, run.dir);
     assert.equal(provisioned.code, 0, describeResult(provisioned));
   } catch (error) {

@@ -213,6 +213,18 @@ export function formatStatus(status: StatusView | undefined): string {
 // ---------------------------------------------------------------------------------------------------
 // One hermetic lifeguard installation
 
+/**
+ * lifeguard.json5 lines for runs where the owner repairs the main from a chat: snapshots taken soon,
+ * lifeguard never repairs the main itself, and the incident stays open until the owner resolves it.
+ */
+export const OWNER_REPAIRS_CONFIG: readonly string[] = [
+  '  snapshots: { healthyForMs: 3000 },',
+  '  guard: { intervalMs: 5000 },',
+  '  escalation: { restartAttempts: 0, restoreAttempts: 0 },',
+  '  handoff: { wakeAgent: false },',
+  '  alerts: { resolveAfterMs: 1800000 },',
+];
+
 export interface RunSetup {
   readonly flavour: Flavour;
   /** Base ports; picked free when omitted. */
@@ -221,8 +233,8 @@ export interface RunSetup {
   readonly extraEnv?: Readonly<Record<string, string>>;
   /** More top-level entries for lifeguard.json5, as JSON5 text (e.g. `notify: [...], alerts: {...},`). */
   readonly config?: string;
-  /** `instances.main.env`: variables PM2 passes the main Gateway (e.g. a NODE_OPTIONS preload that injects faults). */
-  readonly mainEnv?: Readonly<Record<string, string>>;
+  /** More entries for an instance's settings, as JSON5 text (e.g. `env: { NODE_OPTIONS: '...' }`). */
+  readonly instanceConfig?: Partial<Readonly<Record<'main' | 'rescue', string>>>;
 }
 
 /** Variables of the test runner that would steer lifeguard, PM2 or a Gateway away from the temp dir. */
@@ -247,7 +259,7 @@ export class LifeguardRun {
 
   private constructor(
     readonly flavour: Flavour, dir: string, ports: { main: number; rescue: number }, extraEnv: Readonly<Record<string, string>>, extraConfig: string,
-    mainEnv: Readonly<Record<string, string>> = {},
+    instanceConfig: RunSetup['instanceConfig'] = {},
   ) {
     this.dir = dir;
     this.home = join(dir, 'home');
@@ -258,7 +270,7 @@ export class LifeguardRun {
     mkdirSync(this.home, { recursive: true });
     mkdirSync(this.lifeguardHome, { recursive: true });
     // mDNS off for both: the tests send nothing beyond loopback.
-    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main}, bonjour: false${Object.keys(mainEnv).length > 0 ? `, env: ${JSON.stringify(mainEnv)}` : ''} },\n    rescue: { port: ${ports.rescue} },\n  },\n${extraConfig}\n}\n`);
+    writeFileSync(this.configFile, `// written by the lifeguard e2e tests\n{\n  instances: {\n    main: { port: ${ports.main}, bonjour: false, ${instanceConfig.main ?? ''} },\n    rescue: { port: ${ports.rescue}, ${instanceConfig.rescue ?? ''} },\n  },\n${extraConfig}\n}\n`);
     this.env = {
       ...cleanEnv(),
       HOME: this.home,
@@ -279,7 +291,7 @@ export class LifeguardRun {
       const [main, rescue] = await pickFreeBasePorts(2);
       ports = { main: main!, rescue: rescue! };
     }
-    return new LifeguardRun(setup.flavour, dir, ports, setup.extraEnv ?? {}, setup.config ?? '', setup.mainEnv);
+    return new LifeguardRun(setup.flavour, dir, ports, setup.extraEnv ?? {}, setup.config ?? '', setup.instanceConfig);
   }
 
   /** `node dist/cli.js <args>` with this run's environment. */
@@ -296,6 +308,21 @@ export class LifeguardRun {
     const result = await this.pm2(['jlist']);
     if (result.code !== 0) throw new Error(`pm2 jlist failed: ${describeResult(result)}`);
     return parsePm2List(result.stdout);
+  }
+
+  /** The main Gateway as PM2 sees it: a restart changes `pid` and `restarts`. */
+  async mainApp(): Promise<{ pid: number; restarts: number; status: string | undefined }> {
+    const app = (await this.pm2List()).find((a) => a.name === 'gateway-main');
+    if (!app) throw new Error('gateway-main is not registered in PM2');
+    return { pid: app.pid, restarts: Number(app.pm2_env.restart_time ?? 0), status: app.pm2_env.status };
+  }
+
+  /** Waits until lifeguard has kept a last-known-good snapshot of the main's config (what `restore` needs). */
+  waitForSnapshot(timeoutMs = 60_000): Promise<true> {
+    return pollUntil('a snapshot of the main config', async () => {
+      const listed = await this.cli(['config', 'snapshots', '--json']);
+      return (JSON.parse(listed.stdout) as unknown[]).length > 0 || undefined;
+    }, { timeoutMs, describeLast: () => this.diagnostics() });
   }
 
   get pm2DaemonPid(): number | undefined {

@@ -125,3 +125,45 @@ describe('alert delivery through the outbox', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('no head-of-line blocking', { timeout: 60_000 }, () => {
+  let receiver: Receiver;
+  before(async () => {
+    receiver = await Receiver.start();
+  });
+  after(() => receiver.down());
+
+  it('an alert that keeps failing does not hold a newer one back; it keeps retrying and its record says it was overtaken', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lg-dispatch-'));
+    const updates: Delivery[] = [];
+    try {
+      let refuseDown = true;
+      const accepted: string[] = [];
+      receiver.reply = (request) => {
+        const event = (request.json as { event?: string } | undefined)?.event ?? '';
+        if (event === 'down' && refuseDown) return { status: 503, body: 'busy' };
+        accepted.push(event);
+        return { status: 200, body: '{"ok":true}' };
+      };
+      const d = dispatcher(home, { phone: receiver.url('/hook') }, updates);
+      await d.enqueue(alert('down'));
+      await pollFor(() => updates.some((u) => u.alert.event === 'down' && u.attempts >= 2));
+      await d.enqueue(alert('escalated'));
+      await pollFor(() => updates.some((u) => u.alert.event === 'down' && u.overtakenBy));
+      assert.ok(updates.some((u) => u.alert.event === 'escalated' && u.status === 'delivered'), 'the newer alert went out');
+      const pending = await new Outbox(home).pending();
+      assert.deepEqual(pending.map((p) => p.alert.event), ['down'], 'the failing alert is still queued');
+      assert.equal(pending[0]!.overtakenBy, 'main-20261125-210000Z.escalated.1');
+      refuseDown = false;
+      await d.drained();
+      assert.deepEqual(accepted, ['escalated', 'down'], 'the failing alert went out once it could');
+      assert.equal(updates.at(-1)!.status, 'delivered');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+async function pollFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(20);
+}

@@ -13,6 +13,7 @@ import { slack } from '../../src/notify/providers/slack.js';
 import { telegram } from '../../src/notify/providers/telegram.js';
 import { webhook } from '../../src/notify/providers/webhook.js';
 import { DeliveryError, type Alert, type GatewayAccess, type ProviderDefinition, type SendContext } from '../../src/notify/types.js';
+import { FakeTelegram } from '../helpers/fake-telegram.js';
 import { Receiver } from '../helpers/receiver.js';
 import { sampleAlert } from '../helpers/sample-alert.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -188,6 +189,7 @@ describe('gateway provider, CLI path', () => {
     env: { OPENCLAW_CONFIG_PATH: '/srv/rescue/openclaw.json', OPENCLAW_STATE_DIR: '/srv/rescue/state' },
     url: 'ws://127.0.0.1:1',
     token: 'rescue-token-0123456789',
+    configPath: '/nonexistent/rescue/openclaw.json',
   };
   const withRescue = (timeoutMs?: number) =>
     context({ rescueGateway: rescue, env: { PATH: '/usr/bin:/bin', HOME: '/home/owner', LIFEGUARD_SECRET: 'do-not-pass', OPENAI_API_KEY: 'sk-x' } }, timeoutMs);
@@ -267,7 +269,7 @@ describe('gateway provider, RPC path', () => {
     for (const client of wss.clients) client.terminate();
     wss.close(() => resolve());
   }));
-  const rescue = (): GatewayAccess => ({ command: ['/nonexistent'], env: {}, url, token: TOKEN });
+  const rescue = (): GatewayAccess => ({ command: ['/nonexistent'], env: {}, url, token: TOKEN, configPath: '/nonexistent/openclaw.json' });
 
   it('sends WhatsApp through the rescue\'s send RPC with operator.write and the alert\'s idempotency key', async () => {
     sendError = undefined;
@@ -456,5 +458,58 @@ describe('email provider against a loopback SMTP server', () => {
     assert.equal(error.retryable, true);
     assert.match(error.message, /timed out/);
     assert.ok(Date.now() - started < 3_000);
+  });
+});
+
+describe('gateway provider, direct Telegram route', () => {
+  const RESCUE_BOT = '7000000001:AAE_rescue_bot_token_0123456789abcdef';
+  let api: FakeTelegram;
+  const dir = tempDir('lifeguard-notify-direct-');
+  const rescueWith = (telegram: Record<string, unknown> | undefined): GatewayAccess => {
+    const configPath = join(dir, `rescue-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(configPath, JSON.stringify({ gateway: { mode: 'local' }, ...(telegram ? { channels: { telegram } } : {}) }));
+    // A CLI that cannot run and an RPC nobody answers: only the direct route can deliver.
+    return { command: ['/nonexistent/openclaw'], env: { RESCUE_BOT_TOKEN: RESCUE_BOT }, url: 'ws://127.0.0.1:1', token: 'gw-token', configPath };
+  };
+  before(async () => {
+    api = await FakeTelegram.start();
+    api.addBot('rescue', RESCUE_BOT, 7000000001);
+  });
+  after(() => api.stop());
+
+  it("sends the alert as the rescue's own bot, to the apiRoot in the rescue config, with no Gateway involved", async () => {
+    const rescue = rescueWith({ enabled: true, botToken: '${RESCUE_BOT_TOKEN}', apiRoot: api.apiRoot });
+    const since = Date.now();
+    await deliver(gateway, { channel: 'telegram', target: '4242' }, context({ rescueGateway: rescue }));
+    const [sent] = api.sent('rescue', 4242).filter((m) => m.at >= since);
+    assert.ok(sent, 'the owner got it');
+    assert.match(sent.text, /^🔴 main Gateway down[\s\S]*\n\nReply with:\n\/lifeguard diagnose/);
+    assert.equal(sent.parseMode, undefined, 'plain text: nothing in an alert can be refused as markup');
+    assert.equal(await gateway.route!(gateway.options.parse({ channel: 'telegram', target: '4242' }), { rescueGateway: rescue }),
+      `Telegram Bot API directly as the rescue's bot (${new URL(api.apiRoot).host}), Gateways up or down`);
+  });
+
+  it("takes the provider's apiRoot where the rescue config names none (Clawdbot), and an account's own token", async () => {
+    const rescue = rescueWith({ accounts: { rescuebot: { botToken: RESCUE_BOT } } });
+    await deliver(gateway, { channel: 'telegram', target: '77', account: 'rescuebot', apiRoot: api.apiRoot }, context({ rescueGateway: rescue }));
+    assert.equal(api.sent('rescue', 77).length, 1);
+  });
+
+  it('a token the Bot API refuses is not retried, and the token appears nowhere in the error', async () => {
+    const wrong = '7000000002:AAE_wrong_bot_token_00000000000000000';
+    const error = await failure(deliver(gateway, { channel: 'telegram', target: '1' }, context({ rescueGateway: rescueWith({ botToken: wrong, apiRoot: api.apiRoot }) })));
+    assert.equal(error.retryable, false);
+    assert.match(error.message, /answered 401/);
+    assert.ok(!error.message.includes(wrong) && !error.message.includes('AAE_wrong'), error.message);
+  });
+
+  it('without a Telegram bot in the rescue config, auto falls back to the CLI, and bot-api refuses to guess', async () => {
+    const rescue = rescueWith(undefined);
+    assert.equal(await gateway.route!(gateway.options.parse({ channel: 'telegram', target: '1' }), { rescueGateway: rescue }), 'the rescue Gateway CLI (message send --channel telegram)');
+    const cliError = await failure(deliver(gateway, { channel: 'telegram', target: '1' }, context({ rescueGateway: rescue })));
+    assert.match(cliError.message, /cannot run \/nonexistent\/openclaw/);
+    const direct = await failure(deliver(gateway, { channel: 'telegram', target: '1', via: 'bot-api' }, context({ rescueGateway: rescue })));
+    assert.equal(direct.retryable, false);
+    assert.match(direct.message, /names no Telegram bot token/);
   });
 });

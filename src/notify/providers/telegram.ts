@@ -50,7 +50,7 @@ export const telegram: ProviderDefinition<TelegramOptions, HttpRequestMessage> =
 };
 
 /** A 200 that is not the Bot API's `{"ok":true}` comes from something else (a proxy, a captive portal). */
-function notOk(body: string): string | undefined {
+export function notOk(body: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
     if (typeof parsed === 'object' && parsed !== null && 'ok' in parsed && parsed.ok === true) return undefined;

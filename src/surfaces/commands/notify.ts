@@ -11,6 +11,8 @@ interface ProviderResult {
   readonly provider: string;
   readonly type: string;
   readonly ok: boolean;
+  /** Which way this provider's alerts leave, where it has more than one (the gateway provider). */
+  readonly route?: string;
   readonly ms: number;
   readonly error?: string;
 }
@@ -39,12 +41,14 @@ export function registerNotifyCommands(program: Command): void {
         host,
       };
       const results = await Promise.all(providers.map(async (provider): Promise<ProviderResult> => {
+        const route = await provider.definition.route?.(provider.options, { ...(rescueGateway ? { rescueGateway } : {}) }).catch(() => undefined);
         const started = performance.now();
+        const shown = { provider: provider.name, type: provider.type, ...(route ? { route } : {}) };
         try {
           await sendAlert(provider, alert, { timeoutMs: config.alerts.attemptTimeoutMs, env: process.env, rescueGateway });
-          return { provider: provider.name, type: provider.type, ok: true, ms: Math.round(performance.now() - started) };
+          return { ...shown, ok: true, ms: Math.round(performance.now() - started) };
         } catch (error) {
-          return { provider: provider.name, type: provider.type, ok: false, ms: Math.round(performance.now() - started), error: describeFailure(error, provider) };
+          return { ...shown, ok: false, ms: Math.round(performance.now() - started), error: describeFailure(error, provider) };
         }
       }));
       const ok = problems.length === 0 && results.every((r) => r.ok) && results.length > 0;
@@ -57,7 +61,9 @@ export function registerNotifyCommands(program: Command): void {
         stdout('No providers configured: add a `notify` list to lifeguard.json5 (see docs/notifications.md).');
         return;
       }
-      for (const r of results) stdout(`${r.ok ? 'ok    ' : 'FAILED'}  ${r.provider} (${r.type}) in ${r.ms} ms${r.error ? `: ${r.error}` : ''}`);
+      for (const r of results) {
+        stdout(`${r.ok ? 'ok    ' : 'FAILED'}  ${r.provider} (${r.type}${r.route ? ` via ${r.route}` : ''}) in ${r.ms} ms${r.error ? `: ${r.error}` : ''}`);
+      }
       for (const problem of problems) stdout(`SKIPPED ${problem}`);
     });
 }
