@@ -1,163 +1,29 @@
 #!/usr/bin/env node
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
-import { loadConfig } from './config/load.js';
-import { resolveInstances } from './config/resolve-instances.js';
-import { FLAVOURS, INSTANCE_NAMES, type Flavour } from './config/schema.js';
-import { appNameOf, type ResolvedInstance } from './config/instance.js';
+import { Command } from 'commander';
 import { UserError, errorMessage } from './core/errors.js';
-import { checkIsolation, prepareLaunch } from './launch/prepare.js';
-import { formatProblems } from './isolation/rules.js';
-import { connectPm2, isPm2DaemonRunning } from './actions/pm2.js';
-import { readStatus } from './daemon/status-store.js';
-import { resolveProviders } from './notify/registry.js';
-import { pluginStatus } from './handoff/plugin.js';
-import { runSupervisor } from './daemon/supervisor.js';
-import { provisionRuntime } from './runtime/provision.js';
-import { defaultFlavour, resolveGatewayRuntime, runtimeDir } from './runtime/resolve.js';
-import { buildStatusView, renderStatus } from './surfaces/status-view.js';
-import { registerChatCommand } from './surfaces/commands/chat.js';
-import { registerConfigCommands } from './surfaces/commands/config.js';
-import { registerIncidentCommands } from './surfaces/commands/incidents.js';
-import { registerHandoffCommand } from './surfaces/commands/handoff.js';
-import { registerNotifyCommands } from './surfaces/commands/notify.js';
-import { registerPauseCommands } from './surfaces/commands/pause.js';
-import { registerRepairCommands } from './surfaces/commands/repair.js';
+import { EXIT } from './surfaces/commands/exit-codes.js';
+import { commandModulesFor } from './surfaces/commands/registry.js';
 import { LIFEGUARD_VERSION } from './version.js';
-
-const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
-const stderr = (line: string) => process.stderr.write(`${line}\n`);
-
-function pm2Cli(args: readonly string[]): number {
-  const pm2Bin = createRequire(import.meta.url).resolve('pm2/bin/pm2');
-  const result = spawnSync(process.execPath, [pm2Bin, ...args], { stdio: 'inherit', env: { ...process.env, PM2_DISABLE_VERSION_CHECK: process.env.PM2_DISABLE_VERSION_CHECK ?? '1' } });
-  return result.status ?? 1;
-}
 
 const program = new Command()
   .name('lifeguard')
   .description('Runs a main and a rescue OpenClaw/Clawdbot Gateway under PM2 and watches the main one.')
-  .version(LIFEGUARD_VERSION)
+  .version(LIFEGUARD_VERSION, '-v, --version', 'print the version')
   .showHelpAfterError()
   // Usage errors (unknown option, missing argument) exit 2 for every command, as the help of each says.
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
 
-program
-  .command('up')
-  .description('check isolation, install the Gateway if needed, and start both Gateways and the supervisor under PM2')
-  .action(async () => {
-    const plan = await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
-    // `pm2 start` on an app that already runs restarts it: start only what is not online.
-    const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 10_000 }) : undefined;
-    const online = new Set((await pm2?.list() ?? []).filter((app) => app.status === 'online').map((app) => app.name));
-    pm2?.close();
-    const missing = plan.apps.map((app) => app.name).filter((name) => !online.has(name));
-    if (missing.length === 0) {
-      stderr('All three apps are already running; nothing was restarted. Use `npx pm2 restart <app>` to restart one.');
-      return;
-    }
-    const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
-    if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
-    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''} Watch with \`npx lifeguard status\`.`);
-  });
-
-program
-  .command('down')
-  .description('stop and remove the three PM2 apps (Gateway configs and state are kept)')
-  .action(() => {
-    process.exitCode = pm2Cli(['delete', ...INSTANCE_NAMES.map(appNameOf), 'lifeguard']);
-  });
-
-program
-  .command('ecosystem')
-  .description('print the PM2 app declarations as JSON (used by ecosystem.config.cjs); refuses on isolation problems')
-  .action(async () => {
-    const plan = await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
-    process.stdout.write(`${JSON.stringify({ apps: plan.apps }, null, 2)}\n`);
-  });
-
-program
-  .command('check')
-  .description('the pre-start check: the two Gateways isolated (paths, ports, pinned endpoints) and reachable by the probes (token)')
-  .option('--json', 'machine-readable output')
-  .action(async (options: { json?: boolean }) => {
-    const config = await loadConfig({ env: process.env, cwd: process.cwd() });
-    const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: stderr }).catch(() => undefined);
-    const flavour = runtime?.flavour ?? defaultFlavour(config);
-    const instances = await resolveInstances(config, flavour);
-    const problems = await checkIsolation(instances);
-    // A broken alert entry does not stop anything (the other providers still work), but it is named here.
-    const notify = resolveProviders(config.notify);
-    const warnings = notify.problems.map((problem) => `alert provider skipped: ${problem}`);
-    if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
-    const plugin = await pluginStatus(instances.rescue);
-    if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (lifeguard up installs it)`);
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) }, null, 2)}\n`);
-    } else if (problems.length === 0) {
-      process.stdout.write(`Pre-start check OK (${flavour}):\n${INSTANCE_NAMES.map((n) => describeInstance(instances[n])).join('\n')}\n`);
-    } else {
-      process.stdout.write(`${formatProblems(problems)}\n`);
-    }
-    if (!options.json) for (const warning of warnings) process.stdout.write(`Warning: ${warning}\n`);
-    process.exitCode = problems.length === 0 ? 0 : 1;
-  });
-
-program
-  .command('status')
-  .description('state, reason, pid, port, PM2 status, restarts, last probe and uptime of each Gateway')
-  .option('--json', 'machine-readable output')
-  .action(async (options: { json?: boolean }) => {
-    const config = await loadConfig({ env: process.env, cwd: process.cwd() });
-    const daemon = await readStatus(config.home);
-    const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 5_000 }).catch(() => undefined) : undefined;
-    const apps = pm2 ? await pm2.list().catch(() => undefined) : undefined;
-    pm2?.close();
-    const view = buildStatusView(daemon, apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
-    process.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderStatus(view)}\n`);
-  });
-
-registerIncidentCommands(program);
-registerHandoffCommand(program);
-registerPauseCommands(program);
-registerConfigCommands(program);
-registerNotifyCommands(program);
-registerRepairCommands(program);
-registerChatCommand(program);
-
-program
-  .command('supervise')
-  .description('run the supervisor in the foreground (PM2 runs this as the `lifeguard` app)')
-  .action(async () => {
-    await runSupervisor(process.env, process.cwd());
-  });
-
-program
-  .command('runtime')
-  .description('install the pinned Gateway and its Node binary')
-  .addOption(new Option('--flavour <flavour>', 'which Gateway').choices([...FLAVOURS]).default('openclaw'))
-  .option('--dir <dir>', 'where to install (default: $LIFEGUARD_HOME/runtime/<flavour>)')
-  .action(async (options: { flavour: Flavour; dir?: string }) => {
-    const config = await loadConfig({ env: process.env, cwd: process.cwd() });
-    const runtime = await provisionRuntime(options.dir ?? runtimeDir(config.home, options.flavour), options.flavour, stderr);
-    process.stdout.write(`${JSON.stringify(runtime)}\n`);
-  });
-
-function publicInstance(i: ResolvedInstance) {
-  return { name: i.name, profile: i.profile, port: i.port, configPath: i.configPath, stateDir: i.stateDir, workspace: i.workspace, logFile: i.logFile };
+async function main(): Promise<void> {
+  // Only the module of the command asked for is imported: `lifeguard status` never loads PM2's API or the Gateway probes.
+  for (const load of commandModulesFor(process.argv.slice(2))) (await load())(program);
+  await program.parseAsync(process.argv);
 }
 
-function describeInstance(i: ResolvedInstance): string {
-  return `  ${i.name}: port ${i.port} (+2, +3, +4, +11..+110), config ${i.configPath}, state ${i.stateDir}, workspace ${i.workspace}, log ${i.logFile}`;
-}
-
-program.parseAsync(process.argv).catch((error: unknown) => {
+main().catch((error: unknown) => {
   if (error instanceof UserError) {
-    stderr(error.message);
+    process.stderr.write(`${error.message}\n`);
     process.exit(error.exitCode);
   }
-  stderr(`lifeguard: ${errorMessage(error)}`);
-  process.exit(70);
+  process.stderr.write(`lifeguard: ${errorMessage(error)}\n`);
+  process.exit(EXIT.internal);
 });

@@ -1,26 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
+import { toAppStatus, type AppStatus } from '../pm2/app-status.js';
 
-export function pm2Home(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PM2_HOME ?? join(env.HOME ?? homedir(), '.pm2');
-}
+export type { AppStatus } from '../pm2/app-status.js';
 
-/**
- * True when a PM2 daemon runs for this PM2_HOME. Read-only commands check this first, because
- * `pm2.connect` would otherwise start a new, empty daemon.
- */
-export function isPm2DaemonRunning(env: NodeJS.ProcessEnv = process.env): boolean {
-  try {
-    const pid = Number(readFileSync(join(pm2Home(env), 'pm2.pid'), 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isPm2DaemonRunning, pm2Home } from '../pm2/daemon.js';
 
 /** The few fields lifeguard reads from PM2; zod drops the rest, including the app's env (secrets). */
 const processInfo = z.object({
@@ -43,16 +26,6 @@ const logEvent = z.object({
   at: z.number(),
   data: z.string(),
 });
-
-export interface AppStatus {
-  readonly name: string;
-  readonly pid: number | undefined;
-  readonly status: string;
-  readonly restarts: number;
-  readonly uptimeSince: number | undefined;
-  readonly outLog: string | undefined;
-  readonly errLog: string | undefined;
-}
 
 export type Pm2ProcessEvent = z.infer<typeof processEvent> & { readonly pid: number | undefined };
 export type Pm2LogEvent = z.infer<typeof logEvent> & { readonly stream: 'out' | 'err' };
@@ -123,31 +96,14 @@ export async function connectPm2(options: { timeoutMs?: number } = {}): Promise<
       });
     });
   await call<void>('connect', (callback) => pm2.connect((error) => callback(error, undefined)));
-  const toStatus = (raw: unknown): AppStatus | undefined => {
-    const parsed = z.object({ name: z.string(), pid: z.number().optional(), pm2_env: z.object({
-      status: z.string(), restart_time: z.number().optional(), pm_uptime: z.number().optional(),
-      pm_out_log_path: z.string().optional(), pm_err_log_path: z.string().optional(),
-    }) }).safeParse(raw);
-    if (!parsed.success) return undefined;
-    const { name, pid, pm2_env: env } = parsed.data;
-    return {
-      name,
-      pid: pid ? pid : undefined,
-      status: env.status,
-      restarts: env.restart_time ?? 0,
-      uptimeSince: env.status === 'online' ? env.pm_uptime : undefined,
-      outLog: env.pm_out_log_path,
-      errLog: env.pm_err_log_path,
-    };
-  };
   return {
     async describe(name) {
       const found = await call<unknown[]>(`describe ${name}`, (cb) => pm2.describe(name, cb));
-      return found.map(toStatus).find((s) => s !== undefined);
+      return found.map(toAppStatus).find((s) => s !== undefined);
     },
     async list() {
       const found = await call<unknown[]>('list', (cb) => pm2.list(cb));
-      return found.map(toStatus).filter((s): s is AppStatus => s !== undefined);
+      return found.map(toAppStatus).filter((s): s is AppStatus => s !== undefined);
     },
     async restart(name) {
       await call(`restart ${name}`, (cb) => pm2.restart(name, cb));

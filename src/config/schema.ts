@@ -2,10 +2,7 @@ import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
 import { DERIVED_PORT_SPAN } from '../isolation/ports.js';
 
-export const FLAVOURS = ['openclaw', 'clawdbot'] as const;
-export type Flavour = (typeof FLAVOURS)[number];
-export const INSTANCE_NAMES = ['main', 'rescue'] as const;
-export type InstanceName = (typeof INSTANCE_NAMES)[number];
+export { FLAVOURS, INSTANCE_NAMES, type Flavour, type InstanceName } from './names.js';
 
 const MAX_BASE_PORT = 65535 - DERIVED_PORT_SPAN;
 

@@ -14,7 +14,8 @@ import { diffConfigs } from '../../snapshots/diff.js';
 import { restoreConfig } from '../../snapshots/restore.js';
 import { latestSnapshot, listSnapshots, readSnapshot, type Snapshot } from '../../snapshots/store.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
-import { configValidationReport, exitCodesHelp, renderConfigValidation, resolveTarget, validateTarget } from './repair.js';
+import { exitCodesHelp, LOCK_BUSY_HELP } from './exit-codes.js';
+import { configValidationReport, renderConfigValidation, resolveTarget, validateTarget } from './repair.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description("inspect and repair a Gateway's config: validate, snapshots, diff, restore");
@@ -91,7 +92,7 @@ export function registerConfigCommands(program: Command): void {
       ok: 'restored (or the file already held that snapshot)',
       failed: 'no snapshot to restore, or the restore (or the restart after it) failed',
       usage: 'unknown instance, or a --id that is not one of the snapshots',
-      busy: "busy: another repair (lifeguard's own, or another command) held the repair lock past repair.lockTimeoutMs",
+      busy: LOCK_BUSY_HELP,
     }))
     .action(async (name: string | undefined, options: { id?: string; restart: boolean; by?: string; json?: boolean }) => {
       const instance = instanceArg(name);

@@ -1,21 +1,41 @@
 import { hostname } from 'node:os';
-import { loadConfig, type LifeguardConfig } from '../../config/load.js';
+import { appNameOf } from '../../config/instance.js';
+import { resolveLifeguardHome, resolveUserHome } from '../../config/home.js';
+import { loadConfig, parseConfig, type LifeguardConfig } from '../../config/load.js';
 import { INSTANCE_NAMES, type InstanceName } from '../../config/schema.js';
 import { UserError } from '../../core/errors.js';
 import { queueAlert } from '../../notify/dispatcher.js';
 import { Outbox } from '../../notify/outbox.js';
 import { resolveProviders } from '../../notify/registry.js';
 import type { Alert } from '../../notify/types.js';
+import { listPm2Apps } from '../../pm2/rpc-list.js';
+import { stderr } from './output.js';
 
-export const stdout = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-export const stderr = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+export { printJson, stderr, stdout } from './output.js';
 
-export function printJson(value: unknown): void {
-  stdout(JSON.stringify(value, null, 2));
+/**
+ * The lifeguard config for a command. With `tolerant` (the commands an owner reaches for when something is
+ * wrong: diagnose, restart, logs, config, incidents), a broken lifeguard.json5 does not stop the command:
+ * it warns, and goes on with the built-in defaults and the ports the Gateways actually run on.
+ */
+export async function loadCommandConfig(options: { tolerant?: boolean } = {}): Promise<LifeguardConfig> {
+  const where = { env: process.env, cwd: process.cwd() };
+  try {
+    return await loadConfig(where);
+  } catch (error) {
+    if (!options.tolerant || !(error instanceof UserError)) throw error;
+    const fallback = await defaultsWithRunningPorts(where.env);
+    stderr(`Warning: ${error.message.split('\n')[0]}\n  Going on with the built-in defaults and the ports the Gateways run on; \`lifeguard check\` lists every problem in the file.`);
+    return fallback;
+  }
 }
 
-export function loadCommandConfig(): Promise<LifeguardConfig> {
-  return loadConfig({ env: process.env, cwd: process.cwd() });
+async function defaultsWithRunningPorts(env: NodeJS.ProcessEnv): Promise<LifeguardConfig> {
+  const userHome = resolveUserHome(env);
+  const defaults = parseConfig({}, { source: undefined, home: resolveLifeguardHome(env, userHome), userHome, env });
+  const apps = await listPm2Apps(env).catch(() => undefined);
+  const portOf = (name: InstanceName) => apps?.find((app) => app.name === appNameOf(name))?.port ?? defaults.instances[name].port;
+  return { ...defaults, instances: { main: { ...defaults.instances.main, port: portOf('main') }, rescue: { ...defaults.instances.rescue, port: portOf('rescue') } } };
 }
 
 export function instanceArg(value: string | undefined): InstanceName {

@@ -24,20 +24,8 @@ import { factsFromNewestSnapshot } from '../../snapshots/facts.js';
 import { LIFEGUARD_VERSION } from '../../version.js';
 import { describeConfigVerdict, diagnose, mergeLogLines, recentExits, renderDiagnosis, type PortHolderFact } from '../diagnose.js';
 import { journalPath, type JournalEntry } from '../journal.js';
+import { EXIT, exitCodesHelp, LOCK_BUSY_HELP } from './exit-codes.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
-
-// ---------------------------------------------------------------------------------------------------
-// Exit codes, shared by every repair command (and `config validate|restore`).
-
-export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, busy: 4, pm2: 5 } as const;
-
-/** The "Exit codes:" block of a command's help: only the codes that command can return. */
-export function exitCodesHelp(codes: Partial<Record<keyof typeof EXIT, string>>): string {
-  const rows = (Object.keys(EXIT) as Array<keyof typeof EXIT>).filter((key) => codes[key]).map((key) => `  ${EXIT[key]}  ${codes[key]}`);
-  return `\nExit codes:\n${rows.join('\n')}\n`;
-}
-
-const LOCK_BUSY_HELP = 'busy: another repair (lifeguard\'s own, or another command) held the repair lock past repair.lockTimeoutMs';
 
 /** Commander's own usage errors (a missing argument, an unknown option) are bad usage too: exit 2, not 1. */
 // ---------------------------------------------------------------------------------------------------
