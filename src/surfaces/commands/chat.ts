@@ -4,13 +4,12 @@ import type { Command } from 'commander';
 import { answerChat, type ChatSender, type CliResult } from '../../chat/run.js';
 import { finish } from '../../chat/reply.js';
 import type { LifeguardConfig } from '../../config/load.js';
-import { resolveInstances } from '../../config/resolve-instances.js';
 import { INSTANCE_NAMES } from '../../config/schema.js';
 import { errorMessage } from '../../core/errors.js';
 import { auditIncident } from '../../incidents/audit.js';
 import { withTimeline } from '../../incidents/record.js';
 import { findOpenIncident, readIncident, updateIncident } from '../../incidents/store.js';
-import { defaultFlavour, resolveGatewayRuntime } from '../../runtime/resolve.js';
+import { loadCommandContext } from './command-context.js';
 import { loadCommandConfig, stdout } from './context.js';
 
 const CLI_SCRIPT = fileURLToPath(new URL('../../cli.js', import.meta.url));
@@ -92,8 +91,7 @@ function runLifeguard(args: readonly string[], timeoutMs: number): Promise<CliRe
 /** Both Gateways' tokens, so that no reply can carry one; best effort (a broken config must not stop the chat). */
 async function gatewayTokens(settings: LifeguardConfig): Promise<string[]> {
   try {
-    const runtime = await resolveGatewayRuntime(settings, { env: process.env, provision: false, progress: () => {} }).catch(() => undefined);
-    const instances = await resolveInstances(settings, runtime?.flavour ?? defaultFlavour(settings), async () => ({ exists: true, pinnedEndpoints: [] }));
+    const { instances } = await loadCommandContext({ settings, snapshotFallback: true });
     return INSTANCE_NAMES.map((name) => instances[name].token).filter((token): token is string => token !== undefined);
   } catch {
     return [];

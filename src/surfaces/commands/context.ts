@@ -25,7 +25,7 @@ export async function loadCommandConfig(options: { tolerant?: boolean } = {}): P
   } catch (error) {
     if (!options.tolerant || !(error instanceof UserError)) throw error;
     const fallback = await defaultsWithRunningPorts(where.env);
-    stderr(`Warning: ${error.message.split('\n')[0]}\n  Going on with the built-in defaults and the ports the Gateways run on; \`lifeguard check\` lists every problem in the file.`);
+    stderr(`Warning: ${error.message}\nGoing on with the built-in defaults and the ports the Gateways run on until the file is fixed.`);
     return fallback;
   }
 }

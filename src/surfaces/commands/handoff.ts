@@ -3,21 +3,20 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { connectPm2, isPm2DaemonRunning } from '../../actions/pm2.js';
 import type { ResolvedInstance } from '../../config/instance.js';
-import { resolveInstances } from '../../config/resolve-instances.js';
 import { UserError } from '../../core/errors.js';
 import { probeConfigValidity, summarizeVerdict } from '../../guard/validate-config.js';
 import { handOff } from '../../handoff/handoff.js';
 import { handOverByOperator } from '../../incidents/engine.js';
 import { grantLease } from '../../incidents/ladder.js';
-import { factsFromNewestSnapshot } from '../../snapshots/facts.js';
 import { applyStep } from '../../incidents/record.js';
 import { requireIncident, updateIncident } from '../../incidents/store.js';
 import { gatewayEnvOf } from '../../pm2/apps.js';
 import { runProbeCycle } from '../../probes/cycle.js';
 import { GatewaySession } from '../../probes/gateway-ws.js';
-import { resolveGatewayRuntime } from '../../runtime/resolve.js';
 import { diffAgainstNewestSnapshot } from '../../snapshots/compare.js';
 import { LIFEGUARD_VERSION } from '../../version.js';
+import { loadCommandContext } from './command-context.js';
+import { EXIT } from './exit-codes.js';
 import { actor, host, loadCommandConfig, printJson, queueFromCommand, stdout } from './context.js';
 
 const RESCUE_START_MS = 90_000;
@@ -34,9 +33,9 @@ export function registerHandoffCommand(program: Command): void {
       const record = await requireIncident(config.home, id);
       if (record.status !== 'open') throw new UserError(`incident ${id} is already resolved; nothing to hand over`, 2);
       if (record.instance !== 'main') throw new UserError(`incident ${id} is about the ${record.instance}; only the main is handed to the rescue`, 2);
-      const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: () => {} });
       // A main config that does not even parse is the usual case here: its facts come from the newest snapshot.
-      const instances = await resolveInstances(config, runtime.flavour, (name) => factsFromNewestSnapshot(config, runtime.flavour, name));
+      const { runtime, runtimeProblem, instances } = await loadCommandContext({ settings: config, snapshotFallback: true });
+      if (!runtime) throw new UserError(`cannot hand over without the Gateway: ${runtimeProblem}`, EXIT.failed);
       const homes = { runtime, userHome: config.userHome, lifeguardHome: config.home };
       const verdict = await probeConfigValidity({
         configPath: instances.main.configPath, flavour: runtime.flavour, runtime, env: gatewayEnvOf(instances.main, homes),

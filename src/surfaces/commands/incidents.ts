@@ -13,7 +13,7 @@ export function registerIncidentCommands(program: Command): void {
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'machine-readable output')
     .action(async (options: { limit: string; json?: boolean }) => {
-      const config = await loadCommandConfig();
+      const config = await loadCommandConfig({ tolerant: true });
       const records = await listIncidents(config.home, Math.max(1, Number.parseInt(options.limit, 10) || 20));
       if (options.json) printJson(records.map(({ timeline: _t, logTail: _l, ...summary }) => summary));
       else stdout(renderIncidentList(records, Date.now()));
@@ -25,7 +25,7 @@ export function registerIncidentCommands(program: Command): void {
     .description('everything recorded about one incident: timeline, actions, alerts and their delivery, error output')
     .option('--json', 'machine-readable output')
     .action(async (id: string, options: { json?: boolean }) => {
-      const config = await loadCommandConfig();
+      const config = await loadCommandConfig({ tolerant: true });
       const record = await requireIncident(config.home, id);
       if (options.json) printJson(record);
       else stdout(renderIncident(record, Date.now()));

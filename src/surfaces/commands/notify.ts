@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { resolveInstances } from '../../config/resolve-instances.js';
+import type { LifeguardConfig } from '../../config/load.js';
 import { gatewayAccessOf } from '../../launch/gateway-access.js';
 import { describe as describeFailure, sendAlert } from '../../notify/dispatcher.js';
 import { resolveProviders } from '../../notify/registry.js';
 import type { Alert, GatewayAccess } from '../../notify/types.js';
-import { resolveGatewayRuntime } from '../../runtime/resolve.js';
+import { loadCommandContext } from './command-context.js';
 import { host, loadCommandConfig, printJson, stdout } from './context.js';
 
 interface ProviderResult {
@@ -62,9 +62,8 @@ export function registerNotifyCommands(program: Command): void {
     });
 }
 
-async function rescueAccess(config: Awaited<ReturnType<typeof loadCommandConfig>>): Promise<GatewayAccess | undefined> {
-  const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: () => {} });
-  const instances = await resolveInstances(config, runtime.flavour);
-  return gatewayAccessOf(instances.rescue, { runtime, userHome: config.userHome, lifeguardHome: config.home });
+async function rescueAccess(config: LifeguardConfig): Promise<GatewayAccess | undefined> {
+  const { runtime, instances } = await loadCommandContext({ settings: config });
+  return runtime ? gatewayAccessOf(instances.rescue, { runtime, userHome: config.userHome, lifeguardHome: config.home }) : undefined;
 }
 
