@@ -210,7 +210,7 @@ describe('repair commands without a running Gateway or PM2 (built CLI)', () => {
     assert.deepEqual(Object.keys(report), ['instance', 'restarted', 'healthy', 'state', 'waitedMs', 'detail']);
     assert.equal(report.restarted, false);
     assert.equal(report.state, 'refused');
-    assert.match(String(report.detail), /config is invalid \(syntax: .*lifeguard config restore main.*--force/);
+    assert.match(String(report.detail), /config is invalid \(syntax: .*Fix: edit .*openclaw\.json \(there is no snapshot to restore yet.*--force/);
     const stored = JSON.parse(readFileSync(join(env.LIFEGUARD_HOME!, 'incidents', `${record.id}.json`), 'utf8')) as IncidentRecord;
     const audit = stored.timeline.filter((e) => e.kind === 'audit').at(-1);
     assert.match(audit?.text ?? '', /^rescue-agent: lifeguard restart main: refused: the config is invalid/);
