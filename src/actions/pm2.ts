@@ -55,6 +55,8 @@ export interface Pm2Client {
   list(): Promise<AppStatus[]>;
   restart(name: string): Promise<void>;
   stop(name: string): Promise<void>;
+  /** Makes PM2 reopen every app's log files (after they were renamed by log rotation). */
+  reloadLogs(): Promise<void>;
   /** Subscribes to process events and log lines; the bus reconnects by itself if the daemon restarts. */
   subscribe(handlers: {
     onProcess: (event: Pm2ProcessEvent) => void;
@@ -73,6 +75,7 @@ interface Pm2Api {
   list(callback: Callback<unknown[]>): void;
   restart(name: string, callback: Callback<unknown>): void;
   stop(name: string, callback: Callback<unknown>): void;
+  reloadLogs(callback: Callback<unknown>): void;
   launchBus(callback: Callback<{ on(topic: string, handler: (packet: unknown) => void): void }>): void;
 }
 
@@ -110,6 +113,9 @@ export async function connectPm2(options: { timeoutMs?: number } = {}): Promise<
     },
     async stop(name) {
       await call(`stop ${name}`, (cb) => pm2.stop(name, cb));
+    },
+    async reloadLogs() {
+      await call('reloadLogs', (cb) => pm2.reloadLogs(cb));
     },
     async subscribe({ onProcess, onLog, onExitDetail }) {
       const bus = await call<{ on(topic: string, handler: (packet: unknown) => void): void }>('launchBus', (cb) => pm2.launchBus(cb));

@@ -37,6 +37,7 @@ import { startConfigGuard } from './config-guard.js';
 import { IncidentDesk } from './incident-desk.js';
 import { InstanceWatcher } from './instance-watcher.js';
 import { scheduleJobs } from './jobs.js';
+import { housekeepingJob } from '../housekeeping/job.js';
 import { OperatorActionTracker } from './pm2-events.js';
 import { carryOutRepair } from './repair-actions.js';
 import { readStatus, writeStatus, type DaemonStatus } from './status-store.js';
@@ -52,9 +53,6 @@ const STATUS_ROUTINE_MS = 5_000;
 /** PM2 statuses on the way to `online` (between crash restarts, `waiting restart` lasts the backoff). */
 const TRANSITIONAL_STATUSES = new Set(['launching', 'waiting restart', 'stopping']);
 const ALIVE_STATUSES = new Set(['online', 'launching', 'waiting restart']);
-/** Settled deliveries stay in the outbox this long (their results live on in the incidents). */
-const OUTBOX_KEEP_MS = 7 * 86_400_000;
-const OUTBOX_PRUNE_TICKS = 1_800;
 /** How long a stopped rescue gets to come up before a handoff gives up on it. */
 const RESCUE_START_MS = 90_000;
 
@@ -445,7 +443,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       metrics.setIncidentOpen(name, open !== undefined);
     }
     await snapshotIfGood(`healthy for ${formatDuration(config.snapshots.healthyForMs)} on a valid config`, config.snapshots.healthyForMs);
-    if (ticks % OUTBOX_PRUNE_TICKS === 0) await outbox.prune(OUTBOX_KEEP_MS, Date.now());
     // Alerts a CLI command queued (a resolve) go out from here.
     if (ticks % 3 === 0) await dispatcher.resume();
     scheduleStatus(false);
@@ -460,6 +457,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const tickTimer = setInterval(() => void tick().catch((error: unknown) => log.error({ err: error }, 'tick failed')), TICK_MS);
   const jobs = scheduleJobs([
     { name: 'snapshot', cron: config.snapshots.schedule, run: () => snapshotIfGood('scheduled', 0) },
+    housekeepingJob(config, pm2, log),
     { name: 'digest', cron: config.jobs.digest, run: () => sendDigest({ home: config.home, host, dispatcher, now: Date.now() }) },
     {
       name: 'deep-check', cron: config.jobs.deepCheck,
