@@ -10,7 +10,8 @@ import { LIFEGUARD_APP } from '../../pm2/apps.js';
 import { listPm2Apps } from '../../pm2/rpc-list.js';
 import { provisionRuntime } from '../../runtime/provision.js';
 import { runtimeDir } from '../../runtime/resolve.js';
-import { loadCommandConfig, stderr } from './context.js';
+import { loadCommandConfig, stderr, stdout } from './context.js';
+import { exitCodesHelp } from './exit-codes.js';
 
 const ecosystemFile = fileURLToPath(new URL('../../../ecosystem.config.cjs', import.meta.url));
 export const LIFEGUARD_APPS = [...INSTANCE_NAMES.map(appNameOf), LIFEGUARD_APP] as const;
@@ -48,6 +49,48 @@ export function registerLifecycleCommands(program: Command): void {
     .description("stop and remove the three PM2 apps, and stop the PM2 daemon when it runs nothing else (Gateway configs and state are kept)")
     .action(async () => {
       process.exitCode = await stopStack();
+    });
+
+  program
+    .command('run')
+    .description('run the whole stack in the foreground, PM2 included (pm2-runtime style), for Docker, systemd or a shell loop; stops everything on SIGTERM, and exits when its PM2 dies so that it is started again')
+    .addHelpText('after', exitCodesHelp({ ok: 'stopped on request', failed: 'its PM2 died (start it again: the next run cleans up and tells the owner)', refused: 'it already runs, or under `npm start`\'s PM2 daemon' }))
+    .action(async () => {
+      const plan = await startingNothingOnRefusal(() => prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true }));
+      const { runInForeground } = await import('./foreground.js');
+      process.exitCode = await runInForeground(plan, ecosystemFile, LIFEGUARD_APPS);
+    });
+
+  const service = program.command('service').description('the boot service (systemd): starts the stack at boot and again whenever its PM2 dies');
+  service
+    .command('install')
+    .description('install and start lifeguard.service, which runs `lifeguard run` (stops a stack started by `npm start` first); needs root and systemd')
+    .option('--print', 'only print the unit file (to install it by hand)')
+    .action(async (options: { print?: boolean }) => {
+      const config = await loadCommandConfig();
+      const { installService, unitFor } = await import('./service.js');
+      if (options.print) stdout(unitFor(config));
+      else await installService(config, stopStack);
+    });
+  service
+    .command('uninstall')
+    .description('stop and remove lifeguard.service (the Gateways stop with it)')
+    .action(async () => {
+      const { uninstallService } = await import('./service.js');
+      if (!(await uninstallService())) stderr('No lifeguard.service is installed; nothing to remove.');
+    });
+
+  program
+    .command('uninstall')
+    .description("remove the boot service and the three PM2 apps (stopping PM2 if it runs nothing else); on request lifeguard's installed Gateways and its state; the Gateways' own configs and state only when asked twice")
+    .option('--runtime', 'also delete the Gateways lifeguard installed ($LIFEGUARD_HOME/runtime)')
+    .option('--state', "also delete lifeguard's state: incidents, alerts, snapshots, logs, events.jsonl (lifeguard.json5 is kept)")
+    .option('--gateway-data', "also delete both Gateways' config and state folders (chats, credentials, workspaces inside them): asks for --yes-delete-gateway-data as well")
+    .option('--yes-delete-gateway-data', 'the second ask for --gateway-data')
+    .addHelpText('after', exitCodesHelp({ ok: 'removed', failed: 'a step failed (what was removed so far is said)', refused: '--gateway-data without --yes-delete-gateway-data: nothing was removed' }))
+    .action(async (options: { runtime?: boolean; state?: boolean; gatewayData?: boolean; yesDeleteGatewayData?: boolean }) => {
+      const { uninstall } = await import('./uninstall.js');
+      process.exitCode = await uninstall(options, stopStack);
     });
 
   program
