@@ -4,7 +4,7 @@ import { pm2Cli } from '../../actions/pm2-cli.js';
 import { findLeftovers, stopLeftovers } from '../../launch/leftovers.js';
 import type { LaunchPlan } from '../../launch/prepare.js';
 import { clearRunRecord, readRunRecord, restartAlert, writeRunRecord } from '../../launch/run-record.js';
-import { pm2DaemonPid } from '../../pm2/daemon.js';
+import { pm2DaemonPid, pm2Home } from '../../pm2/daemon.js';
 import { listPm2Apps } from '../../pm2/rpc-list.js';
 import { UserError } from '../../core/errors.js';
 import { host, queueFromCommand, stderr } from './context.js';
@@ -31,14 +31,19 @@ export async function runInForeground(plan: LaunchPlan, ecosystemFile: string, a
   const home = plan.config.home;
   const previous = await readRunRecord(home);
   if (previous && isAlive(previous.pid)) throw new UserError(`lifeguard run already runs (pid ${previous.pid}); nothing was started.`, EXIT.refused);
-  const running = (await listPm2Apps())?.filter((app) => apps.includes(app.name)) ?? [];
-  if (running.length > 0) {
-    const daemon = pm2DaemonPid();
-    if (previous?.pm2Pid === undefined || daemon !== previous.pm2Pid) {
-      throw new UserError(`lifeguard's apps already run under a PM2 daemon (${running.map((app) => app.name).join(', ')}), started by \`npm start\`.\nFix: stop them with \`npx lifeguard down\`, then start \`lifeguard run\` again. Nothing was started.`, EXIT.refused);
+  // pm2-runtime joins a PM2 daemon that already runs instead of being PM2 itself: there must be none.
+  const daemon = pm2DaemonPid();
+  if (daemon !== undefined) {
+    const all = (await listPm2Apps()) ?? [];
+    const ours = all.filter((app) => apps.includes(app.name));
+    if (previous?.pm2Pid !== daemon && ours.length > 0) {
+      throw new UserError(`lifeguard's apps already run under a PM2 daemon (${ours.map((app) => app.name).join(', ')}), started by \`npm start\`.\nFix: stop them with \`npx lifeguard down\`, then start \`lifeguard run\` again. Nothing was started.`, EXIT.refused);
     }
-    // The PM2 of a `run` that was killed itself: it is no one's now.
-    stderr(`Stopping the PM2 (pid ${daemon}) that an earlier \`lifeguard run\` left behind.`);
+    if (previous?.pm2Pid !== daemon && all.length > 0) {
+      throw new UserError(`The PM2 daemon of ${pm2Home()} runs other apps (${all.map((app) => app.name).join(', ')}); \`lifeguard run\` must be its own PM2.\nFix: give lifeguard a PM2_HOME of its own. Nothing was started.`, EXIT.refused);
+    }
+    // The PM2 of a `run` that was killed itself, or an idle daemon: it is no one's now.
+    stderr(`Stopping the PM2 daemon (pid ${daemon}) that runs nothing of anyone else's.`);
     pm2Cli(['kill']);
   }
   const leftovers = await findLeftovers(home);
