@@ -11,7 +11,8 @@
  * BENCH_CLI_BEFORE=/path/to/dist/cli.js also measures another build (e.g. the previous commit) in the same rounds.
  */
 import { spawnSync } from 'node:child_process';
-import { LIFEGUARD_CLI, LifeguardRun, describeResult, instanceOf, provisionRuntime, type StatusView } from '../test/helpers/harness.js';
+import { startProvisionedRun } from '../test/helpers/alerted-run.js';
+import { LIFEGUARD_CLI, type LifeguardRun } from '../test/helpers/harness.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BEFORE = process.env.BENCH_CLI_BEFORE;
@@ -22,7 +23,6 @@ interface Case {
   readonly targetS?: number;
 }
 
-const bothHealthy = (s: StatusView) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy';
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function wallSeconds(args: readonly string[], run: LifeguardRun): number {
@@ -35,13 +35,9 @@ function wallSeconds(args: readonly string[], run: LifeguardRun): number {
 }
 
 async function main(): Promise<void> {
-  const run = await LifeguardRun.create({ flavour: 'openclaw' });
+  const { run, comeUp, teardown } = await startProvisionedRun({ flavour: 'openclaw' });
   try {
-    const provisioned = await provisionRuntime('openclaw', run.dir);
-    if (provisioned.code !== 0) throw new Error(`provisioning failed:\n${describeResult(provisioned)}`);
-    const up = await run.cli(['up'], 300_000);
-    if (up.code !== 0) throw new Error(`lifeguard up failed:\n${describeResult(up)}`);
-    await run.waitForStatus('both Gateways healthy', bothHealthy, 240_000);
+    await comeUp(240_000);
 
     const builds = [{ name: 'this build', cli: LIFEGUARD_CLI }, ...(BEFORE ? [{ name: 'before', cli: BEFORE }] : [])];
     const cases: Case[] = [{ label: 'node -e 0 (baseline)', args: ['-e', '0'] }];
@@ -66,8 +62,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await run.teardown();
-    run.remove();
+    await teardown();
   }
 }
 

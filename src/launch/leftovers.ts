@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killTree } from '../actions/kill-tree.js';
+import { isAlive } from '../core/process.js';
 
 /** PM2 gives every app it starts its `pm_id`; lifeguard gives its apps its own LIFEGUARD_HOME. */
 export function isLeftoverApp(environ: readonly string[], lifeguardHome: string): boolean {
@@ -23,14 +24,6 @@ export async function findLeftovers(lifeguardHome: string): Promise<number[]> {
 
 /** SIGTERM, up to `graceMs` to go, then SIGKILL of whatever is left (with its children). */
 export async function stopLeftovers(pids: readonly number[], graceMs = 15_000): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -39,6 +32,6 @@ export async function stopLeftovers(pids: readonly number[], graceMs = 15_000): 
     }
   }
   const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(250);
-  for (const pid of pids.filter(alive)) await killTree(pid);
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(250);
+  for (const pid of pids.filter(isAlive)) await killTree(pid);
 }

@@ -11,21 +11,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startAlertedRun, type AlertedRun } from '../helpers/alerted-run.js';
 import { LIFEGUARD_CLI, instanceOf, pollUntil, type StatusView } from '../helpers/harness.js';
+import { isAlive } from '../helpers/processes.js';
 
 const UP_DEADLINE_MS = 240_000;
 /** The issue's bound: 60 s, plus the Gateways' cold start (up to a minute each on a busy 2-core machine). */
 const BACK_DEADLINE_MS = 60_000 + 120_000;
 
 const bothHealthy = (s: StatusView) => s.supervisor.running && instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('lifeguard run under a restart loop, and a killed PM2', { timeout: 12 * 60_000 }, () => {
   let lg: AlertedRun;

@@ -7,19 +7,11 @@ import { clearRunRecord, readRunRecord, restartAlert, writeRunRecord } from '../
 import { pm2DaemonPid, pm2Home } from '../../pm2/daemon.js';
 import { listPm2Apps } from '../../pm2/rpc-list.js';
 import { UserError } from '../../core/errors.js';
+import { isAlive } from '../../core/process.js';
 import { host, queueFromCommand, stderr } from './context.js';
 import { EXIT } from './exit-codes.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `lifeguard run`: PM2 in the foreground (`pm2-runtime`), all three apps in it, their logs on stdout.
