@@ -30,7 +30,7 @@ export function registerConfigCommands(program: Command): void {
       const report = configValidationReport(target, await validateTarget(target));
       if (options.json) printJson(report);
       else stdout(renderConfigValidation(report, (await listSnapshots(target.settings.home, target.instance.name).catch(() => [])).length));
-      process.exitCode = report.valid === true ? 0 : 1;
+      process.exitCode = report.valid === true ? EXIT.ok : EXIT.failed;
     });
 
   config
@@ -130,7 +130,7 @@ async function configPathOf(settings: LifeguardConfig, instance: InstanceName): 
 async function pickSnapshot(settings: LifeguardConfig, instance: InstanceName, id: string | undefined): Promise<Snapshot> {
   if (id !== undefined) return readSnapshot(settings.home, instance, id);
   const newest = await latestSnapshot(settings.home, instance);
-  if (!newest) throw new UserError(`${instance} has no snapshot yet: there is no last-known-good config to compare with or restore.`, 1);
+  if (!newest) throw new UserError(`${instance} has no snapshot yet: there is no last-known-good config to compare with or restore.`, EXIT.failed);
   return newest;
 }
 

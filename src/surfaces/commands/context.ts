@@ -9,6 +9,7 @@ import { Outbox } from '../../notify/outbox.js';
 import { resolveProviders } from '../../notify/registry.js';
 import type { Alert } from '../../notify/types.js';
 import { listPm2Apps } from '../../pm2/rpc-list.js';
+import { EXIT } from './exit-codes.js';
 import { stderr } from './output.js';
 
 export { printJson, stderr, stdout } from './output.js';
@@ -40,7 +41,7 @@ async function defaultsWithRunningPorts(env: NodeJS.ProcessEnv): Promise<Lifegua
 
 export function instanceArg(value: string | undefined): InstanceName {
   const name = value ?? 'main';
-  if (!(INSTANCE_NAMES as readonly string[]).includes(name)) throw new UserError(`unknown instance "${name}"; use main or rescue`, 2);
+  if (!(INSTANCE_NAMES as readonly string[]).includes(name)) throw new UserError(`unknown instance "${name}"; use main or rescue`, EXIT.usage);
   return name as InstanceName;
 }
 

@@ -6,6 +6,7 @@ import { resolveProviders } from '../../notify/registry.js';
 import type { Alert, GatewayAccess } from '../../notify/types.js';
 import { loadCommandContext } from './command-context.js';
 import { host, loadCommandConfig, printJson, stdout } from './context.js';
+import { EXIT } from './exit-codes.js';
 
 interface ProviderResult {
   readonly provider: string;
@@ -48,7 +49,7 @@ export function registerNotifyCommands(program: Command): void {
         }
       }));
       const ok = problems.length === 0 && results.every((r) => r.ok) && results.length > 0;
-      process.exitCode = ok ? 0 : 1;
+      process.exitCode = ok ? EXIT.ok : EXIT.failed;
       if (options.json) {
         printJson({ ok, results, problems });
         return;
