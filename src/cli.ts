@@ -1,176 +1,34 @@
 #!/usr/bin/env node
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
-import { loadConfig } from './config/load.js';
-import { channelFactsOf, readGatewayConfigObject, rescueChannelWarnings } from './config/gateway-channels.js';
-import { resolveInstances } from './config/resolve-instances.js';
-import { FLAVOURS, INSTANCE_NAMES, type Flavour } from './config/schema.js';
-import { appNameOf, type ResolvedInstance } from './config/instance.js';
-import { UserError, errorMessage } from './core/errors.js';
-import { checkIsolation, prepareLaunch } from './launch/prepare.js';
-import { formatProblems } from './isolation/rules.js';
-import { connectPm2, isPm2DaemonRunning } from './actions/pm2.js';
-import { readStatus } from './daemon/status-store.js';
-import { resolveProviders } from './notify/registry.js';
-import { pluginStatus } from './handoff/plugin.js';
-import { runSupervisor } from './daemon/supervisor.js';
-import { provisionRuntime } from './runtime/provision.js';
-import { defaultFlavour, resolveGatewayRuntime, runtimeDir } from './runtime/resolve.js';
-import { buildStatusView, renderStatus } from './surfaces/status-view.js';
-import { registerChatCommand } from './surfaces/commands/chat.js';
-import { registerConfigCommands } from './surfaces/commands/config.js';
-import { registerIncidentCommands } from './surfaces/commands/incidents.js';
-import { registerHandoffCommand } from './surfaces/commands/handoff.js';
-import { registerNotifyCommands } from './surfaces/commands/notify.js';
-import { registerPauseCommands } from './surfaces/commands/pause.js';
-import { registerRepairCommands } from './surfaces/commands/repair.js';
 import { LIFEGUARD_VERSION } from './version.js';
-import { loadCommandConfig, printJson, stderr, stdout } from './surfaces/commands/context.js';
 
-const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
+const args = process.argv.slice(2);
+// `--version` alone answers before anything else is loaded, commander included.
+if (args.length === 1 && (args[0] === '-v' || args[0] === '--version')) process.stdout.write(`${LIFEGUARD_VERSION}\n`);
+else await runCommand();
 
-function pm2Cli(args: readonly string[]): number {
-  const pm2Bin = createRequire(import.meta.url).resolve('pm2/bin/pm2');
-  const result = spawnSync(process.execPath, [pm2Bin, ...args], { stdio: 'inherit', env: { ...process.env, PM2_DISABLE_VERSION_CHECK: process.env.PM2_DISABLE_VERSION_CHECK ?? '1' } });
-  return result.status ?? 1;
-}
-
-const program = new Command()
-  .name('lifeguard')
-  .description('Runs a main and a rescue OpenClaw/Clawdbot Gateway under PM2 and watches the main one.')
-  .version(LIFEGUARD_VERSION)
-  .showHelpAfterError()
-  // Usage errors (unknown option, missing argument) exit 2 for every command, as the help of each says.
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
-
-program
-  .command('up')
-  .description('check isolation, install the Gateway if needed, and start both Gateways and the supervisor under PM2')
-  .action(async () => {
-    const plan = await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
-    // `pm2 start` on an app that already runs restarts it: start only what is not online.
-    const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 10_000 }) : undefined;
-    const online = new Set((await pm2?.list() ?? []).filter((app) => app.status === 'online').map((app) => app.name));
-    pm2?.close();
-    const missing = plan.apps.map((app) => app.name).filter((name) => !online.has(name));
-    if (missing.length === 0) {
-      stderr('All three apps are already running; nothing was restarted. Use `npx pm2 restart <app>` to restart one.');
-      return;
+async function runCommand(): Promise<void> {
+  const [{ Command }, { UserError, errorMessage }, { EXIT }, { commandModulesFor }] = await Promise.all([
+    import('commander'), import('./core/errors.js'), import('./surfaces/commands/exit-codes.js'), import('./surfaces/commands/registry.js'),
+  ]);
+  const program = new Command()
+    .name('lifeguard')
+    .description('Runs a main and a rescue OpenClaw/Clawdbot Gateway under PM2 and watches the main one.')
+    .version(LIFEGUARD_VERSION, '-v, --version', 'print the version')
+    .showHelpAfterError()
+    // Usage errors (unknown option, missing argument) exit 2 for every command, as the help of each says.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
+  try {
+    // Only the module of the command asked for is imported: `lifeguard status` never loads PM2's API or the Gateway probes.
+    for (const load of commandModulesFor(args)) (await load())(program);
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    // An error can quote a config or a Gateway's output: it leaves through the one redactor too.
+    const { stderr } = await import('./surfaces/commands/output.js');
+    if (error instanceof UserError) {
+      stderr(error.message);
+      process.exit(error.exitCode);
     }
-    const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
-    if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
-    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''} Watch with \`npx lifeguard status\`.`);
-  });
-
-program
-  .command('down')
-  .description('stop and remove the three PM2 apps (Gateway configs and state are kept)')
-  .action(() => {
-    process.exitCode = pm2Cli(['delete', ...INSTANCE_NAMES.map(appNameOf), 'lifeguard']);
-  });
-
-program
-  .command('ecosystem')
-  .description('print the PM2 app declarations as JSON (used by ecosystem.config.cjs); refuses on isolation problems')
-  .action(async () => {
-    const plan = await prepareLaunch({ env: process.env, cwd: process.cwd(), progress: stderr, provision: true });
-    // Read by PM2 (ecosystem.config.cjs): the apps' environment must reach it as it is.
-    process.stdout.write(`${JSON.stringify({ apps: plan.apps }, null, 2)}\n`);
-  });
-
-program
-  .command('check')
-  .description('the pre-start check: the two Gateways isolated (paths, ports, pinned endpoints) and reachable by the probes (token)')
-  .option('--json', 'machine-readable output')
-  .action(async (options: { json?: boolean }) => {
-    const config = await loadCommandConfig();
-    const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: stderr }).catch(() => undefined);
-    const flavour = runtime?.flavour ?? defaultFlavour(config);
-    const instances = await resolveInstances(config, flavour);
-    const problems = await checkIsolation(instances);
-    // A broken alert entry does not stop anything (the other providers still work), but it is named here.
-    const notify = resolveProviders(config.notify);
-    const warnings = notify.problems.map((problem) => `alert provider skipped: ${problem}`);
-    if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
-    const plugin = await pluginStatus(instances.rescue);
-    if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (lifeguard up installs it)`);
-    warnings.push(...await rescueBotWarnings(instances, flavour, config.chat.ownerIds));
-    if (options.json) {
-      printJson({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) });
-    } else if (problems.length === 0) {
-      stdout(`Pre-start check OK (${flavour}):\n${INSTANCE_NAMES.map((n) => describeInstance(instances[n])).join('\n')}`);
-    } else {
-      stdout(formatProblems(problems));
-    }
-    if (!options.json) for (const warning of warnings) stdout(`Warning: ${warning}`);
-    process.exitCode = problems.length === 0 ? 0 : 1;
-  });
-
-program
-  .command('status')
-  .description('state, reason, pid, port, PM2 status, restarts, last probe and uptime of each Gateway')
-  .option('--json', 'machine-readable output')
-  .action(async (options: { json?: boolean }) => {
-    const config = await loadCommandConfig();
-    const daemon = await readStatus(config.home);
-    const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 5_000 }).catch(() => undefined) : undefined;
-    const apps = pm2 ? await pm2.list().catch(() => undefined) : undefined;
-    pm2?.close();
-    const view = buildStatusView(daemon, apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
-    if (options.json) printJson(view);
-    else stdout(renderStatus(view));
-  });
-
-registerIncidentCommands(program);
-registerHandoffCommand(program);
-registerPauseCommands(program);
-registerConfigCommands(program);
-registerNotifyCommands(program);
-registerRepairCommands(program);
-registerChatCommand(program);
-
-program
-  .command('supervise')
-  .description('run the supervisor in the foreground (PM2 runs this as the `lifeguard` app)')
-  .action(async () => {
-    await runSupervisor(process.env, process.cwd());
-  });
-
-program
-  .command('runtime')
-  .description('install the pinned Gateway and its Node binary')
-  .addOption(new Option('--flavour <flavour>', 'which Gateway').choices([...FLAVOURS]).default('openclaw'))
-  .option('--dir <dir>', 'where to install (default: $LIFEGUARD_HOME/runtime/<flavour>)')
-  .action(async (options: { flavour: Flavour; dir?: string }) => {
-    const config = await loadConfig({ env: process.env, cwd: process.cwd() });
-    const runtime = await provisionRuntime(options.dir ?? runtimeDir(config.home, options.flavour), options.flavour, stderr);
-    process.stdout.write(`${JSON.stringify(runtime)}\n`);
-  });
-
-function publicInstance(i: ResolvedInstance) {
-  return { name: i.name, profile: i.profile, port: i.port, configPath: i.configPath, stateDir: i.stateDir, workspace: i.workspace, logFile: i.logFile };
-}
-
-/** The rescue bot's channel, own bot and owner, from both Gateway configs; nothing to say before they exist. */
-async function rescueBotWarnings(instances: Readonly<Record<'main' | 'rescue', ResolvedInstance>>, flavour: Flavour, chatOwnerIds: readonly string[]): Promise<string[]> {
-  const [rescueConfig, mainConfig] = await Promise.all([readGatewayConfigObject(instances.rescue.configPath), readGatewayConfigObject(instances.main.configPath)]);
-  if (!rescueConfig) return [];
-  const rescue = await channelFactsOf(rescueConfig, instances.rescue.extraEnv);
-  const main = mainConfig ? await channelFactsOf(mainConfig, instances.main.extraEnv) : { channels: [], telegramTokens: [], owners: [] };
-  return rescueChannelWarnings({ ...rescue, configPath: instances.rescue.configPath }, main, flavour, chatOwnerIds);
-}
-
-function describeInstance(i: ResolvedInstance): string {
-  return `  ${i.name}: port ${i.port} (+2, +3, +4, +11..+110), config ${i.configPath}, state ${i.stateDir}, workspace ${i.workspace}, log ${i.logFile}`;
-}
-
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof UserError) {
-    stderr(error.message);
-    process.exit(error.exitCode);
+    stderr(`lifeguard: ${errorMessage(error)}`);
+    process.exit(EXIT.internal);
   }
-  stderr(`lifeguard: ${errorMessage(error)}`);
-  process.exit(70);
-});
+}

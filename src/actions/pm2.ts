@@ -1,26 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
+import { toAppStatus, type AppStatus } from '../pm2/app-status.js';
 
-export function pm2Home(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PM2_HOME ?? join(env.HOME ?? homedir(), '.pm2');
-}
+export type { AppStatus } from '../pm2/app-status.js';
 
-/**
- * True when a PM2 daemon runs for this PM2_HOME. Read-only commands check this first, because
- * `pm2.connect` would otherwise start a new, empty daemon.
- */
-export function isPm2DaemonRunning(env: NodeJS.ProcessEnv = process.env): boolean {
-  try {
-    const pid = Number(readFileSync(join(pm2Home(env), 'pm2.pid'), 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isPm2DaemonRunning, pm2Home } from '../pm2/daemon.js';
 
 /** The few fields lifeguard reads from PM2; zod drops the rest, including the app's env (secrets). */
 const processInfo = z.object({
@@ -43,16 +26,6 @@ const logEvent = z.object({
   at: z.number(),
   data: z.string(),
 });
-
-export interface AppStatus {
-  readonly name: string;
-  readonly pid: number | undefined;
-  readonly status: string;
-  readonly restarts: number;
-  readonly uptimeSince: number | undefined;
-  readonly outLog: string | undefined;
-  readonly errLog: string | undefined;
-}
 
 export type Pm2ProcessEvent = z.infer<typeof processEvent> & { readonly pid: number | undefined };
 export type Pm2LogEvent = z.infer<typeof logEvent> & { readonly stream: 'out' | 'err' };
@@ -82,6 +55,8 @@ export interface Pm2Client {
   list(): Promise<AppStatus[]>;
   restart(name: string): Promise<void>;
   stop(name: string): Promise<void>;
+  /** Makes PM2 reopen every app's log files (after they were renamed by log rotation). */
+  reloadLogs(): Promise<void>;
   /** Subscribes to process events and log lines; the bus reconnects by itself if the daemon restarts. */
   subscribe(handlers: {
     onProcess: (event: Pm2ProcessEvent) => void;
@@ -100,6 +75,7 @@ interface Pm2Api {
   list(callback: Callback<unknown[]>): void;
   restart(name: string, callback: Callback<unknown>): void;
   stop(name: string, callback: Callback<unknown>): void;
+  reloadLogs(callback: Callback<unknown>): void;
   launchBus(callback: Callback<{ on(topic: string, handler: (packet: unknown) => void): void }>): void;
 }
 
@@ -123,37 +99,23 @@ export async function connectPm2(options: { timeoutMs?: number } = {}): Promise<
       });
     });
   await call<void>('connect', (callback) => pm2.connect((error) => callback(error, undefined)));
-  const toStatus = (raw: unknown): AppStatus | undefined => {
-    const parsed = z.object({ name: z.string(), pid: z.number().optional(), pm2_env: z.object({
-      status: z.string(), restart_time: z.number().optional(), pm_uptime: z.number().optional(),
-      pm_out_log_path: z.string().optional(), pm_err_log_path: z.string().optional(),
-    }) }).safeParse(raw);
-    if (!parsed.success) return undefined;
-    const { name, pid, pm2_env: env } = parsed.data;
-    return {
-      name,
-      pid: pid ? pid : undefined,
-      status: env.status,
-      restarts: env.restart_time ?? 0,
-      uptimeSince: env.status === 'online' ? env.pm_uptime : undefined,
-      outLog: env.pm_out_log_path,
-      errLog: env.pm_err_log_path,
-    };
-  };
   return {
     async describe(name) {
       const found = await call<unknown[]>(`describe ${name}`, (cb) => pm2.describe(name, cb));
-      return found.map(toStatus).find((s) => s !== undefined);
+      return found.map(toAppStatus).find((s) => s !== undefined);
     },
     async list() {
       const found = await call<unknown[]>('list', (cb) => pm2.list(cb));
-      return found.map(toStatus).filter((s): s is AppStatus => s !== undefined);
+      return found.map(toAppStatus).filter((s): s is AppStatus => s !== undefined);
     },
     async restart(name) {
       await call(`restart ${name}`, (cb) => pm2.restart(name, cb));
     },
     async stop(name) {
       await call(`stop ${name}`, (cb) => pm2.stop(name, cb));
+    },
+    async reloadLogs() {
+      await call('reloadLogs', (cb) => pm2.reloadLogs(cb));
     },
     async subscribe({ onProcess, onLog, onExitDetail }) {
       const bus = await call<{ on(topic: string, handler: (packet: unknown) => void): void }>('launchBus', (cb) => pm2.launchBus(cb));

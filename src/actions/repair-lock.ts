@@ -6,6 +6,7 @@ import lockfile from 'proper-lockfile';
 import { UserError } from '../core/errors.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
 import { monotonicMs } from '../core/clock.js';
+import { isAlive } from '../core/process.js';
 
 /** The exit code of a repair command that gave up waiting for another repair. */
 export const BUSY_EXIT_CODE = 4;
@@ -157,12 +158,3 @@ export function describeBusy(holder: RepairLockHolder | undefined, ctx: BusyCont
   return `busy: ${who}; ${waited}; try again in ${seconds(holder.expectedUntil ?? ctx.now + ctx.waitedMs)} s`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is just not ours.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -1,5 +1,5 @@
 import { errorMessage } from '../core/errors.js';
-import { parseDuration } from '../incidents/pauses.js';
+import { parsePauseLength } from '../incidents/pauses.js';
 import { SNAPSHOT_ID_PATTERN } from '../snapshots/store.js';
 import { SUBCOMMANDS, chat, type SubcommandName } from './commands.js';
 
@@ -172,7 +172,7 @@ function parsePause(rest: readonly string[]): ChatRequest {
   const [duration, ...more] = words;
   if (duration === undefined) throw new Refusal(`For how long? Send ${chat('pause main 30m')} (1m to 7d).`);
   try {
-    parseDuration(duration);
+    parsePauseLength(duration);
   } catch (error) {
     throw new Refusal(`${capitalise(errorMessage(error))}. Send ${chat('pause main 30m')} (1m to 7d).`);
   }

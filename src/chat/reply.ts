@@ -2,7 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import { redactText } from '../secrets/redact.js';
 import type { IncidentRecord } from '../incidents/record.js';
 import { clip } from '../notify/alert-text.js';
-import type { RestartReport } from '../surfaces/commands/repair.js';
+import type { RestartReport } from '../surfaces/repair/restart.js';
 import type { Diagnosis } from '../surfaces/diagnose.js';
 import type { InstanceView, StatusView } from '../surfaces/status-view.js';
 import { CHAT_PREFIX, SUBCOMMANDS, chat, chatCommandFor } from './commands.js';

@@ -1,5 +1,5 @@
 import type { IncidentRecord } from '../incidents/record.js';
-import type { RestartReport } from '../surfaces/commands/repair.js';
+import type { RestartReport } from '../surfaces/repair/restart.js';
 import type { Diagnosis } from '../surfaces/diagnose.js';
 import type { StatusView } from '../surfaces/status-view.js';
 import { CHAT_PREFIX, chat } from './commands.js';

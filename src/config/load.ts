@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import JSON5 from 'json5';
 import type { z } from 'zod';
 import { UserError, errorMessage } from '../core/errors.js';
+import { expandHome, resolveLifeguardHome, resolveUserHome } from './home.js';
 import { configSchema, INSTANCE_NAMES, type InstanceName, type LifeguardConfigFile } from './schema.js';
 
 export interface InstanceSpec {
@@ -35,15 +35,7 @@ export interface LoadEnv {
   readonly homedir?: string;
 }
 
-export function resolveUserHome(env: NodeJS.ProcessEnv, fallback = homedir()): string {
-  return env.HOME && isAbsolute(env.HOME) ? env.HOME : fallback;
-}
-
-export function resolveLifeguardHome(env: NodeJS.ProcessEnv, userHome: string): string {
-  const configured = env.LIFEGUARD_HOME;
-  if (configured) return resolve(expandHome(configured, userHome));
-  return join(userHome, '.lifeguard');
-}
+export { expandHome, resolveLifeguardHome, resolveUserHome } from './home.js';
 
 /** `LIFEGUARD_CONFIG`, then `./lifeguard.json5`, then `$LIFEGUARD_HOME/lifeguard.json5`, then none. */
 export function locateConfigFile(env: NodeJS.ProcessEnv, cwd: string, home: string, userHome: string): string | undefined {
@@ -137,12 +129,6 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-export function expandHome(path: string, userHome: string): string {
-  if (path === '~') return userHome;
-  if (path.startsWith('~/')) return join(userHome, path.slice(2));
-  return path;
-}
-
 /** Absolute and ~/ paths are taken as they are; relative ones must stay inside the config file's folder. */
 export function resolveConfigPath(value: string, baseDir: string, userHome: string): string {
   if (value.includes('\0')) throw new Error('contains a NUL byte');
@@ -169,7 +155,7 @@ function formatConfigIssues(issues: readonly z.core.$ZodIssue[], raw: unknown, s
     }
     return `- ${key}: ${issue.message}${got}.\n  Fix: set ${key} to a valid value (see docs/configuration.md) or remove it to use the default.`;
   });
-  return `Invalid lifeguard config in ${source}:\n${lines.join('\n')}\nNothing was started.`;
+  return `Invalid lifeguard config in ${source}:\n${lines.join('\n')}`;
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -34,7 +34,7 @@ export async function resolveInstances(config: LifeguardConfig, flavour: Flavour
     }
     entries.push([name, resolveInstance(spec, flavour, config.userHome, read.facts)]);
   }
-  if (problems.length > 0) throw new UserError(`Cannot use the Gateway config:\n${problems.join('\n')}\nNothing was started.`);
+  if (problems.length > 0) throw new UserError(`Cannot use the Gateway config:\n${problems.join('\n')}`);
   return Object.fromEntries(entries) as Record<InstanceName, ResolvedInstance>;
 }
 

@@ -5,10 +5,7 @@ import { isLoopbackAddress } from '../core/net.js';
 import { isSecretReference } from './secret-ref.js';
 import { DERIVED_PORT_SPAN } from '../isolation/ports.js';
 
-export const FLAVOURS = ['openclaw', 'clawdbot'] as const;
-export type Flavour = (typeof FLAVOURS)[number];
-export const INSTANCE_NAMES = ['main', 'rescue'] as const;
-export type InstanceName = (typeof INSTANCE_NAMES)[number];
+export { FLAVOURS, INSTANCE_NAMES, type Flavour, type InstanceName } from './names.js';
 
 const MAX_BASE_PORT = 65535 - DERIVED_PORT_SPAN;
 
@@ -166,6 +163,21 @@ export const configSchema = z
         lockTimeoutMs: duration(1_000, 600_000).default(30_000),
       })
       .prefault({}),
+    /** Bounded disk use: log rotation and retention, run by the supervisor on a schedule. */
+    housekeeping: z
+      .strictObject({
+        /** Cron expression of the housekeeping run; empty = never. */
+        schedule: cronExpression.default('*/10 * * * *'),
+        /** The PM2 log files of the three apps are rotated once larger than this (bytes). */
+        logMaxBytes: z.number().int().min(1_048_576).max(10_737_418_240).default(20_971_520),
+        /** events.jsonl is rotated once larger than this (bytes). */
+        journalMaxBytes: z.number().int().min(65_536).max(1_073_741_824).default(5_242_880),
+        /** Rotated files kept per log (`.1` newest); older ones are deleted. */
+        keep: z.number().int().min(1).max(100).default(5),
+        /** Resolved incidents and settled alert deliveries older than this are deleted. */
+        retentionMs: duration(86_400_000, 3_650 * 86_400_000).default(90 * 86_400_000),
+      })
+      .prefault({}),
     /**
      * Read-only status endpoint for tools: /healthz, /status, /metrics. Off unless a port is set. Loopback
      * by default; any other address only with a bearer token, which every request must then present.
@@ -216,3 +228,4 @@ export type ProbeSettings = LifeguardConfigFile['probes'];
 export type RestartPolicy = LifeguardConfigFile['restarts'];
 export type AlertSettings = LifeguardConfigFile['alerts'];
 export type EscalationSettings = LifeguardConfigFile['escalation'];
+export type HousekeepingSettings = LifeguardConfigFile['housekeeping'];

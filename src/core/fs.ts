@@ -1,10 +1,11 @@
 import { mkdir, readFile, appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 
 /** Writes through a temp file and rename, so a crash never leaves a half-written file behind. */
 export async function writeFileAtomically(path: string, content: string, mode = 0o600): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // Imported when first needed: read-only commands never pay for it.
+  const { default: writeFileAtomic } = await import('write-file-atomic');
   await writeFileAtomic(path, content, { mode });
 }
 

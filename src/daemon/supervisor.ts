@@ -44,6 +44,7 @@ import { IncidentDesk } from './incident-desk.js';
 import { InstanceWatcher } from './instance-watcher.js';
 import { scheduleJobs } from './jobs.js';
 import { Pm2Bridge, type Pm2Seen } from './pm2-bridge.js';
+import { housekeepingJob } from '../housekeeping/job.js';
 import { OperatorActionTracker } from './pm2-events.js';
 import { carryOutRepair } from './repair-actions.js';
 import { ensureRescue } from './rescue-start.js';
@@ -58,9 +59,6 @@ const RECONCILE_EVERY_MS = 15_000;
 const TICK_MS = 2_000;
 const STATUS_URGENT_MS = 100;
 const STATUS_ROUTINE_MS = 5_000;
-/** Settled deliveries stay in the outbox this long (their results live on in the incidents). */
-const OUTBOX_KEEP_MS = 7 * 86_400_000;
-const OUTBOX_PRUNE_TICKS = 1_800;
 
 /**
  * The long-running supervisor that PM2 runs as the `lifeguard` app: the composition root. Decisions live in
@@ -347,7 +345,6 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       countedIncidents.set(name, open?.id);
     }
     await snapshotIfGood(`healthy for ${formatDuration(config.snapshots.healthyForMs)} on a valid config`, config.snapshots.healthyForMs);
-    if (ticks % OUTBOX_PRUNE_TICKS === 0) await outbox.prune(OUTBOX_KEEP_MS, now());
     // Alerts a CLI command queued (a resolve) go out from here.
     if (ticks % 3 === 0) await dispatcher.resume();
     scheduleStatus(false);
@@ -363,6 +360,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   const jobs = scheduleJobs([
     { name: 'snapshot', cron: config.snapshots.schedule, run: () => snapshotIfGood('scheduled', 0) },
     { name: 'digest', cron: config.jobs.digest, run: () => sendDigest({ home: config.home, host, dispatcher, now: now() }) },
+    housekeepingJob(config, pm2, log),
     {
       name: 'deep-check', cron: config.jobs.deepCheck,
       run: () => runDeepCheck(INSTANCE_NAMES.map((name) => ({ instance: name, url: `ws://127.0.0.1:${instances[name].port}`, token: instances[name].token })), {

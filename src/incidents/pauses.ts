@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { UserError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
 
 /** A maintenance window: no alerts and no automated action on the instance until `until`. */
@@ -13,7 +13,6 @@ export interface Pause {
 export type Pauses = Readonly<Partial<Record<string, Pause>>>;
 
 export const MAX_PAUSE_MS = 7 * 86_400_000;
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function pausesPath(home: string): string {
   return join(home, 'state', 'pauses.json');
@@ -49,15 +48,7 @@ export async function setPause(home: string, instance: string, pause: Pause | un
   }
 }
 
-/** `90s`, `10m`, `2h`, `1d` (or combined, `1h30m`) → milliseconds; between a minute and a week. */
-export function parseDuration(text: string): number {
-  const trimmed = text.trim().toLowerCase();
-  const parts = [...trimmed.matchAll(/(\d+)\s*([smhd])/g)];
-  const consumed = parts.map((p) => p[0]).join('');
-  if (parts.length === 0 || consumed.replace(/\s/g, '') !== trimmed.replace(/\s/g, '')) {
-    throw new UserError(`"${text}" is not a duration; write it like 10m, 2h, 1h30m or 1d`, 2);
-  }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0);
-  if (ms < 60_000 || ms > MAX_PAUSE_MS) throw new UserError(`a pause must last between 1m and 7d (got ${text})`, 2);
-  return ms;
+/** How long a pause lasts (a minute to a week), in the one duration grammar. */
+export function parsePauseLength(text: string): number {
+  return parseDuration(text, { what: 'a pause', minMs: 60_000, maxMs: MAX_PAUSE_MS });
 }

@@ -87,13 +87,6 @@ export class Outbox {
     return deliveries.filter((d): d is Delivery => d !== undefined).sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  /** Forgets settled deliveries older than `maxAgeMs` (their results live on in the incident records). */
-  async prune(maxAgeMs: number, now: number): Promise<void> {
-    for (const delivery of await this.done()) {
-      if (now - (delivery.settledAt ?? delivery.createdAt) > maxAgeMs) await rm(join(this.doneDir, `${delivery.id}.json`), { force: true });
-    }
-  }
-
   private async known(id: string): Promise<boolean> {
     return (await this.read(this.pendingDir, id)) !== undefined || (await this.read(this.doneDir, id)) !== undefined;
   }

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { AppStatus } from '../actions/pm2.js';
+import type { AppStatus } from '../pm2/app-status.js';
 import type { DaemonStatus, InstanceStatus } from '../daemon/status-store.js';
 
 export interface InstanceView {
@@ -9,7 +9,8 @@ export interface InstanceView {
   readonly classification: string | null;
   readonly since: string | null;
   readonly pid: number | null;
-  readonly port: number;
+  /** The port that runs (PM2's arguments, else the supervisor's record), not what an edited config now says. */
+  readonly port: number | null;
   readonly pm2Status: string;
   readonly restarts: number | null;
   readonly uptimeMs: number | null;
@@ -34,7 +35,7 @@ export function buildStatusView(
   daemon: DaemonStatus | undefined,
   apps: readonly AppStatus[] | undefined,
   now: number,
-  instances: ReadonlyArray<{ name: string; appName: string; port: number }>,
+  instances: ReadonlyArray<{ name: string; appName: string; port?: number }>,
 ): StatusView {
   const stale = daemon === undefined || now - daemon.updatedAt > STALE_MS;
   const supervisorApp = apps?.find((a) => a.name === 'lifeguard');
@@ -63,7 +64,7 @@ export function buildStatusView(
         classification: detector?.classification ?? null,
         since: detector ? new Date(detector.since).toISOString() : null,
         pid: app?.pid ?? detector?.pid ?? null,
-        port: spec.port,
+        port: app?.port ?? recorded?.port ?? spec.port ?? null,
         pm2Status: apps === undefined ? 'unknown' : app?.status ?? 'not registered',
         restarts: app?.restarts ?? null,
         uptimeMs: app?.uptimeSince !== undefined ? Math.max(0, now - app.uptimeSince) : null,
@@ -89,7 +90,7 @@ export function renderStatus(view: StatusView): string {
     lines.push(`${i.instance}: ${i.state.toUpperCase()}${i.classification ? ` [${i.classification}]` : ''}`);
     lines.push(`  reason     ${i.reason}`);
     lines.push(`  process    pid ${i.pid ?? '-'}, PM2 ${i.pm2Status}, restarts ${i.restarts ?? '-'}, uptime ${i.uptimeMs === null ? '-' : formatDuration(i.uptimeMs)}`);
-    lines.push(`  port       ${i.port}`);
+    lines.push(`  port       ${i.port ?? '-'}`);
     if (i.config) lines.push(`  config     ${i.config.valid === true ? 'valid' : i.config.valid === false ? 'INVALID' : 'not checked'}: ${i.config.detail}`);
     if (i.incident) lines.push(`  incident   ${i.incident.id} at ${i.incident.rung}${i.incident.frozen ? ' (frozen: waits for an ack)' : ''}: lifeguard incident show ${i.incident.id}`);
     if (i.pausedUntil) lines.push(`  paused     until ${i.pausedUntil} (lifeguard resume ${i.instance})`);

@@ -214,7 +214,7 @@ for (const flavour of FLAVOURS) {
       assert.equal(rescue.pid, rescuePid, 'the rescue Gateway was restarted too');
     });
 
-    it('`down` removes the three PM2 apps and leaves no Gateway process', { timeout: 2 * 60_000 }, async () => {
+    it('`down` removes the three PM2 apps, stops the idle PM2 daemon and leaves no Gateway process', { timeout: 2 * 60_000 }, async () => {
       requireUp();
       const status = await run.status();
       const gatewayPids = status.instances.map((i) => i.pid).filter((p): p is number => p !== null);
@@ -224,8 +224,10 @@ for (const flavour of FLAVOURS) {
       assert.equal(down.code, 0, describeResult(down));
       await pollUntil('the Gateways and their helpers to exit', () => [...gatewayPids, ...helpers].every((p) => !isAlive(p)), { timeoutMs: 30_000, intervalMs: 250 });
       const gone = await run.status();
-      for (const i of gone.instances) assert.equal(i.pm2Status, 'not registered', formatStatus(gone));
-      assert.deepEqual(await run.pm2List(), []);
+      // Nothing else ran in it, so `down` stopped the PM2 daemon too (`pm2 jlist` would start a new one: not asked).
+      for (const i of gone.instances) assert.equal(i.pm2Status, 'unknown', formatStatus(gone));
+      const daemon = run.pm2DaemonPid;
+      assert.ok(daemon === undefined || !isAlive(daemon), `the idle PM2 daemon ${daemon} still runs after \`down\``);
       // An operator stop, not a crash: PM2 sends it as plain `exit` events, which lifeguard must tell apart.
       const journaled = run.journal().slice(mark);
       assert.deepEqual(journaled.filter((e) => e.to === 'down' && e.classification !== 'stopped'), [], `journal after \`down\`: ${lines(journaled)}`);

@@ -13,7 +13,7 @@ import { startProvisionedRun, type ProvisionedRun } from '../helpers/alerted-run
 import { LifeguardRun, describeResult, instanceOf, type CommandResult } from '../helpers/harness.js';
 import type { IncidentRecord } from '../../src/incidents/record.js';
 import type { Diagnosis } from '../../src/surfaces/diagnose.js';
-import type { RestartReport } from '../../src/surfaces/commands/repair.js';
+import type { RestartReport } from '../../src/surfaces/repair/restart.js';
 
 const UP_DEADLINE_MS = 180_000;
 const RESTART_TIMEOUT = '150s';

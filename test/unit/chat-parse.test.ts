@@ -87,7 +87,7 @@ describe('/lifeguard parsing', () => {
   it('refuses pauses shorter than a minute or longer than a week, and garbage durations', () => {
     assert.match(refusal('pause main 30s'), /^A pause must last between 1m and 7d \(got 30s\)\. Send \/lifeguard pause main 30m/);
     assert.match(refusal('pause main 8d'), /between 1m and 7d/);
-    assert.match(refusal('pause main soon'), /^"soon" is not a duration; write it like 10m/);
+    assert.match(refusal('pause main soon'), /^"soon" is not a duration; write it like 90s, 10m/);
     assert.match(refusal('pause main'), /^For how long\? Send \/lifeguard pause main 30m/);
   });
 

@@ -5,7 +5,7 @@ import {
 } from '../../src/chat/reply.js';
 import { answerChat, isOwner, type ChatDeps, type ChatSender, type CliResult } from '../../src/chat/run.js';
 import type { IncidentRecord } from '../../src/incidents/record.js';
-import type { RestartReport } from '../../src/surfaces/commands/repair.js';
+import type { RestartReport } from '../../src/surfaces/repair/restart.js';
 import type { Diagnosis } from '../../src/surfaces/diagnose.js';
 import type { InstanceView, StatusView } from '../../src/surfaces/status-view.js';
 

@@ -11,7 +11,8 @@ import {
 } from '../../src/actions/repair-lock.js';
 import type { IncidentRecord } from '../../src/incidents/record.js';
 import { createIncident } from '../../src/incidents/store.js';
-import { parseLineCount, parseWaitTimeout } from '../../src/surfaces/commands/repair.js';
+import { parseWaitTimeout } from '../../src/surfaces/commands/repair.js';
+import { parseLineCount } from '../../src/surfaces/repair/log-tail.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -92,12 +93,14 @@ describe('the repair lock', () => {
 });
 
 describe('argument values', () => {
-  it('--timeout takes 5s..60m', () => {
+  it('--timeout takes 5s..1h in the same grammar as pause --for', () => {
     assert.equal(parseWaitTimeout('180s'), 180_000);
     assert.equal(parseWaitTimeout('3m'), 180_000);
     assert.equal(parseWaitTimeout('90'), 90_000);
     assert.equal(parseWaitTimeout('5000ms'), 5_000);
-    for (const bad of ['2s', '61m', 'soon', '-5s', '1h', '']) {
+    assert.equal(parseWaitTimeout('1h'), 3_600_000);
+    assert.equal(parseWaitTimeout('2m30s'), 150_000);
+    for (const bad of ['2s', '61m', '1h30m', 'soon', '-5s', '1d', '']) {
       assert.throws(() => parseWaitTimeout(bad), (error: unknown) => error instanceof UserError && error.exitCode === 2, bad);
     }
   });
@@ -206,7 +209,7 @@ describe('repair commands without a running Gateway or PM2 (built CLI)', () => {
     assert.deepEqual(Object.keys(report), ['instance', 'restarted', 'healthy', 'state', 'waitedMs', 'detail']);
     assert.equal(report.restarted, false);
     assert.equal(report.state, 'refused');
-    assert.match(String(report.detail), /config is invalid \(syntax: .*lifeguard config restore main.*--force/);
+    assert.match(String(report.detail), /config is invalid \(syntax: .*Fix: edit .*openclaw\.json \(there is no snapshot to restore yet.*--force/);
     const stored = JSON.parse(readFileSync(join(env.LIFEGUARD_HOME!, 'incidents', `${record.id}.json`), 'utf8')) as IncidentRecord;
     const audit = stored.timeline.filter((e) => e.kind === 'audit').at(-1);
     assert.match(audit?.text ?? '', /^rescue-agent: lifeguard restart main: refused: the config is invalid/);

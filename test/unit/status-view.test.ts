@@ -6,7 +6,7 @@ import { buildStatusView, renderStatus } from '../../src/surfaces/status-view.js
 import { formatDuration } from '../../src/core/duration.js';
 
 const settings = { failureThreshold: 3, successThreshold: 2, startupGraceMs: 60_000, crashLoopExits: 5, crashLoopWindowMs: 600_000, maxRestartsPerHour: 4 };
-const specs = [{ name: 'main', appName: 'gateway-main', port: 18789 }, { name: 'rescue', appName: 'gateway-rescue', port: 19789 }];
+const specs = [{ name: 'main', appName: 'gateway-main' }, { name: 'rescue', appName: 'gateway-rescue' }];
 const now = 1_800_000_000_000;
 
 function daemon(updatedAt: number): DaemonStatus {
@@ -21,9 +21,9 @@ function daemon(updatedAt: number): DaemonStatus {
   };
 }
 const apps = [
-  { name: 'gateway-main', pid: undefined, status: 'stopped', restarts: 3, uptimeSince: undefined, outLog: undefined, errLog: undefined },
-  { name: 'gateway-rescue', pid: 43, status: 'online', restarts: 0, uptimeSince: now - 3_700_000, outLog: undefined, errLog: undefined },
-  { name: 'lifeguard', pid: 7, status: 'online', restarts: 0, uptimeSince: now - 200_000, outLog: undefined, errLog: undefined },
+  { name: 'gateway-main', pid: undefined, status: 'stopped', restarts: 3, uptimeSince: undefined, outLog: undefined, errLog: undefined, port: undefined },
+  { name: 'gateway-rescue', pid: 43, status: 'online', restarts: 0, uptimeSince: now - 3_700_000, outLog: undefined, errLog: undefined, port: 19790 },
+  { name: 'lifeguard', pid: 7, status: 'online', restarts: 0, uptimeSince: now - 200_000, outLog: undefined, errLog: undefined, port: undefined },
 ];
 
 describe('status view', () => {
@@ -56,6 +56,13 @@ describe('status view', () => {
     assert.equal(view.instances[0]!.state, 'unknown');
     assert.equal(view.instances[0]!.pm2Status, 'unknown');
     assert.match(view.supervisor.note ?? '', /PM2 daemon not reachable/);
+  });
+
+  it('shows the port that runs (PM2, else the supervisor\'s record), not one from an edited config', () => {
+    const view = buildStatusView(daemon(now - 1_000), apps, now, [{ name: 'main', appName: 'gateway-main', port: 20000 }, { name: 'rescue', appName: 'gateway-rescue', port: 20000 }]);
+    assert.equal(view.instances[0]!.port, 18789, 'main: PM2 does not say, the supervisor ran it on 18789');
+    assert.equal(view.instances[1]!.port, 19790, 'rescue: PM2 started it with --port 19790');
+    assert.equal(buildStatusView(undefined, undefined, now, specs).instances[0]!.port, null);
   });
 
   it('formats durations for people', () => {

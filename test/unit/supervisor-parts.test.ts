@@ -21,13 +21,14 @@ function fakePm2(apps: Record<string, AppStatus>): Pm2Client {
     list: async () => Object.values(apps),
     restart: async () => {},
     stop: async () => {},
+    reloadLogs: async () => {},
     subscribe: async () => {},
     close: () => {},
   };
 }
 
 const app = (pid: number | undefined, restarts: number, status = 'online'): AppStatus =>
-  ({ name: 'gateway-main', pid, status, restarts, uptimeSince: Date.now() - 5_000, outLog: undefined, errLog: undefined });
+  ({ name: 'gateway-main', pid, status, restarts, uptimeSince: Date.now() - 5_000, port: 18789, outLog: undefined, errLog: undefined });
 
 describe('PM2 bridge: nothing missed around a supervisor restart', () => {
   it('reports an exit that happened while lifeguard was not listening, then the new process', async () => {

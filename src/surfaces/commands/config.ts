@@ -1,20 +1,21 @@
 import type { Command } from 'commander';
-import { appNameOf, plannedPaths } from '../../config/instance.js';
+import { appNameOf } from '../../config/instance.js';
 import type { LifeguardConfig } from '../../config/load.js';
 import type { InstanceName } from '../../config/schema.js';
-import { UserError, errorMessage } from '../../core/errors.js';
+import { UserError } from '../../core/errors.js';
 import { readTextIfExists } from '../../core/fs.js';
-import { connectPm2, isPm2DaemonRunning } from '../../actions/pm2.js';
-import { restartApp } from '../../actions/pm2-restart.js';
 import { withRepairLock } from '../../actions/repair-lock.js';
 import { sha256 } from '../../guard/validate-config.js';
 import { auditIncident } from '../../incidents/audit.js';
-import { defaultFlavour, resolveGatewayRuntime } from '../../runtime/resolve.js';
 import { diffConfigs } from '../../snapshots/diff.js';
 import { restoreConfig } from '../../snapshots/restore.js';
 import { latestSnapshot, listSnapshots, readSnapshot, type Snapshot } from '../../snapshots/store.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
-import { configValidationReport, exitCodesHelp, renderConfigValidation, resolveTarget, validateTarget } from './repair.js';
+import { configValidationReport, renderConfigValidation } from '../repair/config-report.js';
+import { RestartImpossible, restartGateway } from '../repair/restart.js';
+import { resolveTarget, validateTarget } from '../repair/target.js';
+import { loadCommandContext } from './command-context.js';
+import { EXIT, exitCodesHelp, LOCK_BUSY_HELP } from './exit-codes.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description("inspect and repair a Gateway's config: validate, snapshots, diff, restore");
@@ -25,11 +26,11 @@ export function registerConfigCommands(program: Command): void {
     .option('--json', 'machine-readable output: { instance, configPath, valid, kind?, issues?, via, detail? }')
     .addHelpText('after', exitCodesHelp({ ok: 'valid', failed: 'invalid, or it could not be checked (valid: "unknown", and the detail says why)', usage: 'unknown instance' }))
     .action(async (name: string | undefined, options: { json?: boolean }) => {
-      const target = await resolveTarget(await loadCommandConfig(), instanceArg(name));
+      const target = await resolveTarget(instanceArg(name));
       const report = configValidationReport(target, await validateTarget(target));
       if (options.json) printJson(report);
-      else stdout(renderConfigValidation(report));
-      process.exitCode = report.valid === true ? 0 : 1;
+      else stdout(renderConfigValidation(report, (await listSnapshots(target.settings.home, target.instance.name).catch(() => [])).length));
+      process.exitCode = report.valid === true ? EXIT.ok : EXIT.failed;
     });
 
   config
@@ -38,7 +39,7 @@ export function registerConfigCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
       const instance = instanceArg(name);
-      const settings = await loadCommandConfig();
+      const settings = await loadCommandConfig({ tolerant: true });
       const { configPath } = await configPathOf(settings, instance);
       const current = await readTextIfExists(configPath);
       const currentHash = current === undefined ? undefined : sha256(current);
@@ -64,7 +65,7 @@ export function registerConfigCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, options: { id?: string; json?: boolean }) => {
       const instance = instanceArg(name);
-      const settings = await loadCommandConfig();
+      const settings = await loadCommandConfig({ tolerant: true });
       const { configPath } = await configPathOf(settings, instance);
       const snapshot = await pickSnapshot(settings, instance, options.id);
       const current = await readTextIfExists(configPath);
@@ -91,11 +92,11 @@ export function registerConfigCommands(program: Command): void {
       ok: 'restored (or the file already held that snapshot)',
       failed: 'no snapshot to restore, or the restore (or the restart after it) failed',
       usage: 'unknown instance, or a --id that is not one of the snapshots',
-      busy: "busy: another repair (lifeguard's own, or another command) held the repair lock past repair.lockTimeoutMs",
+      busy: LOCK_BUSY_HELP,
     }))
     .action(async (name: string | undefined, options: { id?: string; restart: boolean; by?: string; json?: boolean }) => {
       const instance = instanceArg(name);
-      const settings = await loadCommandConfig();
+      const settings = await loadCommandConfig({ tolerant: true });
       const by = actor(options.by);
       // Under the repair lock: never while lifeguard's own restore, or another command, changes the Gateway.
       const done = await withRepairLock(settings.home, { timeoutMs: settings.repair.lockTimeoutMs, who: by, what: `config restore ${instance}` }, async () => {
@@ -103,50 +104,52 @@ export function registerConfigCommands(program: Command): void {
         const snapshot = await pickSnapshot(settings, instance, options.id);
         const at = Date.now();
         const result = await restoreConfig({ configPath, content: snapshot.content, at });
-        const restarted = options.restart ? await restartThroughPm2(appNameOf(instance)) : 'not asked';
-        const text = `lifeguard config restore ${instance} --id ${snapshot.id}${result.keptAs ? `; the replaced file is kept as ${result.keptAs}` : ''}; restart: ${restarted}`;
+        const restart = options.restart ? await restartAfterRestore(settings, instance, at) : { outcome: 'not-asked' as const, detail: 'not asked' };
+        const text = `lifeguard config restore ${instance} --id ${snapshot.id}${result.keptAs ? `; the replaced file is kept as ${result.keptAs}` : ''}; restart: ${restart.detail}`;
         const incidentId = await auditIncident(settings.home, instance, by, text, at);
-        return { configPath, snapshot, result, restarted, incidentId };
+        return { configPath, snapshot, result, restart, incidentId };
       });
-      const { configPath, snapshot, result, restarted, incidentId } = done;
+      const { configPath, snapshot, result, restart, incidentId } = done;
+      process.exitCode = restart.outcome === 'failed' ? EXIT.failed : EXIT.ok;
       if (options.json) {
-        printJson({ instance, snapshot: snapshot.id, configPath, changed: result.changed, keptAs: result.keptAs ?? null, restart: restarted, incident: incidentId ?? null });
-        if (restarted.startsWith('FAILED')) process.exitCode = 1;
+        printJson({ instance, snapshot: snapshot.id, configPath, changed: result.changed, keptAs: result.keptAs ?? null, restart, incident: incidentId ?? null });
         return;
       }
       stdout(result.changed
         ? `${instance}: restored snapshot ${snapshot.id} to ${configPath}.${result.keptAs ? `\nThe replaced file is kept as ${result.keptAs}.` : ''}`
         : `${instance}: ${configPath} already holds snapshot ${snapshot.id}; the file was not touched.`);
-      stdout(`Restart: ${restarted}. Watch with: lifeguard status`);
-      if (restarted.startsWith('FAILED')) process.exitCode = 1;
+      stdout(`Restart: ${restart.detail}. Watch with: lifeguard status`);
     });
 }
 
 async function configPathOf(settings: LifeguardConfig, instance: InstanceName): Promise<{ configPath: string }> {
-  const runtime = await resolveGatewayRuntime(settings, { env: process.env, provision: false, progress: () => {} }).catch(() => undefined);
-  return plannedPaths(settings.instances[instance], runtime?.flavour ?? defaultFlavour(settings), settings.userHome);
+  const { instances } = await loadCommandContext({ settings, snapshotFallback: true });
+  return { configPath: instances[instance].configPath };
 }
 
 async function pickSnapshot(settings: LifeguardConfig, instance: InstanceName, id: string | undefined): Promise<Snapshot> {
   if (id !== undefined) return readSnapshot(settings.home, instance, id);
   const newest = await latestSnapshot(settings.home, instance);
-  if (!newest) throw new UserError(`${instance} has no snapshot yet: there is no last-known-good config to compare with or restore.`, 1);
+  if (!newest) throw new UserError(`${instance} has no snapshot yet: there is no last-known-good config to compare with or restore.`, EXIT.failed);
   return newest;
 }
 
-/** Restarts the app when PM2 runs it; never starts a PM2 daemon just for this. */
-async function restartThroughPm2(appName: string): Promise<string> {
-  if (!isPm2DaemonRunning()) return 'skipped (the PM2 daemon is not running; start everything with: lifeguard up)';
-  const pm2 = await connectPm2({ timeoutMs: 10_000 });
+/** What became of the restart after a restore: the file is restored by then, so a failure is reported, not thrown. */
+interface RestoreRestart {
+  readonly outcome: 'restarted' | 'skipped' | 'failed' | 'not-asked';
+  readonly detail: string;
+}
+
+async function restartAfterRestore(settings: LifeguardConfig, instance: InstanceName, askedAt: number): Promise<RestoreRestart> {
   try {
-    const app = await pm2.describe(appName);
-    if (!app) return `skipped (${appName} is not registered in PM2; start it with: lifeguard up)`;
-    await restartApp(pm2, appName);
-    return `${appName} restarted through PM2`;
+    // The snapshot validated when it was taken: no second validation, and no wait (`lifeguard status` shows it coming up).
+    const report = await restartGateway(await resolveTarget(instance, settings), { validate: false, force: false, wait: false, timeoutMs: 0, askedAt });
+    return { outcome: 'restarted', detail: `${appNameOf(instance)} ${report.detail}` };
   } catch (error) {
-    // The file is restored by now: say what happened rather than fail without a trace.
-    return `FAILED (${errorMessage(error)}); restart it with: lifeguard restart ${appName.replace('gateway-', '')}`;
-  } finally {
-    pm2.close();
+    if (!(error instanceof RestartImpossible)) throw error;
+    const why = error.message.split('\n')[0];
+    return error.reason !== 'pm2-refused'
+      ? { outcome: 'skipped', detail: `skipped (${why}; start everything with: lifeguard up)` }
+      : { outcome: 'failed', detail: `FAILED (${why}); restart it with: lifeguard restart ${instance}` };
   }
 }

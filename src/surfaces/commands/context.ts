@@ -1,36 +1,52 @@
 import { hostname } from 'node:os';
-import { loadConfig, type LifeguardConfig } from '../../config/load.js';
+import { appNameOf } from '../../config/instance.js';
+import { resolveLifeguardHome, resolveUserHome } from '../../config/home.js';
+import { loadConfig, parseConfig, type LifeguardConfig } from '../../config/load.js';
 import { INSTANCE_NAMES, type InstanceName } from '../../config/schema.js';
 import { UserError } from '../../core/errors.js';
 import { queueAlert } from '../../notify/dispatcher.js';
 import { Outbox } from '../../notify/outbox.js';
 import { resolveProviders } from '../../notify/registry.js';
 import type { Alert } from '../../notify/types.js';
-import { redactStrings, redactText } from '../../secrets/redact.js';
 import { trackSecrets } from '../../secrets/sources.js';
+import { listPm2Apps } from '../../pm2/rpc-list.js';
+import { EXIT } from './exit-codes.js';
+import { stderr } from './output.js';
 
-/** What a command prints goes through the one redactor: Gateway output, records and configs can hold secrets. */
-export const stdout = (text: string) => process.stdout.write(lineOf(redactText(text)));
-export const stderr = (text: string) => process.stderr.write(lineOf(redactText(text)));
+export { printJson, stderr, stdout } from './output.js';
 
-function lineOf(text: string): string {
-  return text.endsWith('\n') ? text : `${text}\n`;
+/**
+ * The lifeguard config for a command. With `tolerant` (the commands an owner reaches for when something is
+ * wrong: diagnose, restart, logs, config, incidents), a broken lifeguard.json5 does not stop the command:
+ * it warns, and goes on with the built-in defaults and the ports the Gateways actually run on.
+ */
+export async function loadCommandConfig(options: { tolerant?: boolean } = {}): Promise<LifeguardConfig> {
+  const where = { env: process.env, cwd: process.cwd() };
+  try {
+    const config = await loadConfig(where);
+    // The secrets of every config the settings name become known to the redactor.
+    trackSecrets(config);
+    return config;
+  } catch (error) {
+    if (!options.tolerant || !(error instanceof UserError)) throw error;
+    const fallback = await defaultsWithRunningPorts(where.env);
+    stderr(`Warning: ${error.message}\nGoing on with the built-in defaults and the ports the Gateways run on until the file is fixed.`);
+    trackSecrets(fallback);
+    return fallback;
+  }
 }
 
-export function printJson(value: unknown): void {
-  stdout(JSON.stringify(redactStrings(value), null, 2));
-}
-
-/** The settings, with the secrets of every config they name known to the redactor. */
-export async function loadCommandConfig(): Promise<LifeguardConfig> {
-  const config = await loadConfig({ env: process.env, cwd: process.cwd() });
-  trackSecrets(config);
-  return config;
+async function defaultsWithRunningPorts(env: NodeJS.ProcessEnv): Promise<LifeguardConfig> {
+  const userHome = resolveUserHome(env);
+  const defaults = parseConfig({}, { source: undefined, home: resolveLifeguardHome(env, userHome), userHome, env });
+  const apps = await listPm2Apps(env).catch(() => undefined);
+  const portOf = (name: InstanceName) => apps?.find((app) => app.name === appNameOf(name))?.port ?? defaults.instances[name].port;
+  return { ...defaults, instances: { main: { ...defaults.instances.main, port: portOf('main') }, rescue: { ...defaults.instances.rescue, port: portOf('rescue') } } };
 }
 
 export function instanceArg(value: string | undefined): InstanceName {
   const name = value ?? 'main';
-  if (!(INSTANCE_NAMES as readonly string[]).includes(name)) throw new UserError(`unknown instance "${name}"; use main or rescue`, 2);
+  if (!(INSTANCE_NAMES as readonly string[]).includes(name)) throw new UserError(`unknown instance "${name}"; use main or rescue`, EXIT.usage);
   return name as InstanceName;
 }
 

@@ -3,21 +3,20 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { connectPm2, isPm2DaemonRunning } from '../../actions/pm2.js';
 import type { ResolvedInstance } from '../../config/instance.js';
-import { resolveInstances } from '../../config/resolve-instances.js';
 import { UserError } from '../../core/errors.js';
 import { probeConfigValidity, summarizeVerdict } from '../../guard/validate-config.js';
 import { handOff } from '../../handoff/handoff.js';
 import { handOverByOperator } from '../../incidents/engine.js';
 import { grantLease } from '../../incidents/ladder.js';
-import { factsFromNewestSnapshot } from '../../snapshots/facts.js';
 import { applyStep } from '../../incidents/record.js';
 import { requireIncident, updateIncident } from '../../incidents/store.js';
 import { gatewayEnvOf } from '../../pm2/apps.js';
 import { runProbeCycle } from '../../probes/cycle.js';
 import { GatewaySession } from '../../probes/gateway-ws.js';
-import { resolveGatewayRuntime } from '../../runtime/resolve.js';
 import { diffAgainstNewestSnapshot } from '../../snapshots/compare.js';
 import { LIFEGUARD_VERSION } from '../../version.js';
+import { loadCommandContext } from './command-context.js';
+import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { actor, host, loadCommandConfig, printJson, queueFromCommand, stdout } from './context.js';
 
 const RESCUE_START_MS = 90_000;
@@ -28,15 +27,15 @@ export function registerHandoffCommand(program: Command): void {
     .description('hand the main to the rescue bot now (R3): write the incident brief into its workspace, grant it the lease, wake its agent')
     .option('--by <name>', 'who hands over (default: the user running the command)')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExit codes: 0 handed over, 1 the handoff failed (rescue down, workspace not writable), 2 bad or unknown id.')
+    .addHelpText('after', exitCodesHelp({ ok: 'handed over', failed: 'the handoff failed (rescue down, workspace not writable)', usage: 'bad or unknown id' }))
     .action(async (id: string, options: { by?: string; json?: boolean }) => {
       const config = await loadCommandConfig();
       const record = await requireIncident(config.home, id);
-      if (record.status !== 'open') throw new UserError(`incident ${id} is already resolved; nothing to hand over`, 2);
-      if (record.instance !== 'main') throw new UserError(`incident ${id} is about the ${record.instance}; only the main is handed to the rescue`, 2);
-      const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: () => {} });
+      if (record.status !== 'open') throw new UserError(`incident ${id} is already resolved; nothing to hand over`, EXIT.usage);
+      if (record.instance !== 'main') throw new UserError(`incident ${id} is about the ${record.instance}; only the main is handed to the rescue`, EXIT.usage);
       // A main config that does not even parse is the usual case here: its facts come from the newest snapshot.
-      const instances = await resolveInstances(config, runtime.flavour, (name) => factsFromNewestSnapshot(config, runtime.flavour, name));
+      const { runtime, runtimeProblem, instances } = await loadCommandContext({ settings: config, snapshotFallback: true });
+      if (!runtime) throw new UserError(`cannot hand over without the Gateway: ${runtimeProblem}`, EXIT.failed);
       const homes = { runtime, userHome: config.userHome, lifeguardHome: config.home };
       const verdict = await probeConfigValidity({
         configPath: instances.main.configPath, flavour: runtime.flavour, runtime, env: gatewayEnvOf(instances.main, homes),
@@ -61,7 +60,7 @@ export function registerHandoffCommand(program: Command): void {
           return applied.record;
         });
       }
-      process.exitCode = outcome.ok ? 0 : 1;
+      process.exitCode = outcome.ok ? EXIT.ok : EXIT.failed;
       if (options.json) printJson({ id, handedOver: outcome.ok, detail: outcome.detail, leaseUntil: outcome.ok ? new Date(at + config.handoff.leaseMs).toISOString() : null });
       else stdout(outcome.ok ? `Incident ${id} handed to the rescue bot: ${outcome.detail}.` : `Handoff failed: ${outcome.detail}`);
     });

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { acknowledge, resolveIncident } from '../../incidents/engine.js';
 import { applyStep } from '../../incidents/record.js';
-import { listIncidents, requireIncident, updateIncident } from '../../incidents/store.js';
+import { incidentsDir, listIncidents, requireIncident, updateIncident } from '../../incidents/store.js';
+import { listUnreadable, scanRecords } from '../../housekeeping/records.js';
 import type { Alert } from '../../notify/types.js';
 import { renderIncident, renderIncidentList } from '../incident-view.js';
-import { actor, host, loadCommandConfig, printJson, queueFromCommand, stdout } from './context.js';
+import { actor, host, loadCommandConfig, printJson, queueFromCommand, stderr, stdout } from './context.js';
 
 export function registerIncidentCommands(program: Command): void {
   program
@@ -13,10 +14,14 @@ export function registerIncidentCommands(program: Command): void {
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'machine-readable output')
     .action(async (options: { limit: string; json?: boolean }) => {
-      const config = await loadCommandConfig();
+      const config = await loadCommandConfig({ tolerant: true });
       const records = await listIncidents(config.home, Math.max(1, Number.parseInt(options.limit, 10) || 20));
+      // Records that cannot be read are named, never silently left out: those still in place, and those housekeeping moved aside.
+      const dir = incidentsDir(config.home);
+      const unreadable = [...(await scanRecords(dir)).unreadable, ...await listUnreadable(dir)];
       if (options.json) printJson(records.map(({ timeline: _t, logTail: _l, ...summary }) => summary));
       else stdout(renderIncidentList(records, Date.now()));
+      if (unreadable.length > 0) stderr(`Unreadable incident records (kept, not shown above):\n${unreadable.map((file) => `  ${file}`).join('\n')}`);
     });
 
   const incident = program.command('incident').description('show, acknowledge or resolve one incident');
@@ -25,7 +30,7 @@ export function registerIncidentCommands(program: Command): void {
     .description('everything recorded about one incident: timeline, actions, alerts and their delivery, error output')
     .option('--json', 'machine-readable output')
     .action(async (id: string, options: { json?: boolean }) => {
-      const config = await loadCommandConfig();
+      const config = await loadCommandConfig({ tolerant: true });
       const record = await requireIncident(config.home, id);
       if (options.json) printJson(record);
       else stdout(renderIncident(record, Date.now()));

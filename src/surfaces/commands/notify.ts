@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { resolveInstances } from '../../config/resolve-instances.js';
+import type { LifeguardConfig } from '../../config/load.js';
 import { gatewayAccessOf } from '../../launch/gateway-access.js';
 import { describe as describeFailure, sendAlert } from '../../notify/dispatcher.js';
 import { resolveProviders } from '../../notify/registry.js';
 import type { Alert, GatewayAccess } from '../../notify/types.js';
-import { resolveGatewayRuntime } from '../../runtime/resolve.js';
+import { loadCommandContext } from './command-context.js';
 import { host, loadCommandConfig, printJson, stdout } from './context.js';
+import { EXIT } from './exit-codes.js';
 
 interface ProviderResult {
   readonly provider: string;
@@ -52,7 +53,7 @@ export function registerNotifyCommands(program: Command): void {
         }
       }));
       const ok = problems.length === 0 && results.every((r) => r.ok) && results.length > 0;
-      process.exitCode = ok ? 0 : 1;
+      process.exitCode = ok ? EXIT.ok : EXIT.failed;
       if (options.json) {
         printJson({ ok, results, problems });
         return;
@@ -68,9 +69,8 @@ export function registerNotifyCommands(program: Command): void {
     });
 }
 
-async function rescueAccess(config: Awaited<ReturnType<typeof loadCommandConfig>>): Promise<GatewayAccess | undefined> {
-  const runtime = await resolveGatewayRuntime(config, { env: process.env, provision: false, progress: () => {} });
-  const instances = await resolveInstances(config, runtime.flavour);
-  return gatewayAccessOf(instances.rescue, { runtime, userHome: config.userHome, lifeguardHome: config.home });
+async function rescueAccess(config: LifeguardConfig): Promise<GatewayAccess | undefined> {
+  const { runtime, instances } = await loadCommandContext({ settings: config });
+  return runtime ? gatewayAccessOf(instances.rescue, { runtime, userHome: config.userHome, lifeguardHome: config.home }) : undefined;
 }
 

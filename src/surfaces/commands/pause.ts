@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { activePause, parseDuration, readPauses, setPause } from '../../incidents/pauses.js';
+import { activePause, parsePauseLength, readPauses, setPause } from '../../incidents/pauses.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
 
 export function registerPauseCommands(program: Command): void {
@@ -11,7 +11,7 @@ export function registerPauseCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (name: string, options: { for: string; by?: string; json?: boolean }) => {
       const instance = instanceArg(name);
-      const ms = parseDuration(options.for);
+      const ms = parsePauseLength(options.for);
       const config = await loadCommandConfig();
       const at = Date.now();
       const pause = { until: at + ms, by: actor(options.by), at };
