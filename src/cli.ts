@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { loadConfig } from './config/load.js';
+import { loadConfig, strayConfigWarning } from './config/load.js';
 import { resolveInstances } from './config/resolve-instances.js';
 import { FLAVOURS, INSTANCE_NAMES, type Flavour } from './config/schema.js';
 import { appNameOf, type ResolvedInstance } from './config/instance.js';
@@ -26,6 +26,7 @@ import { registerNotifyCommands } from './surfaces/commands/notify.js';
 import { registerPauseCommands } from './surfaces/commands/pause.js';
 import { registerRepairCommands } from './surfaces/commands/repair.js';
 import { LIFEGUARD_VERSION } from './version.js';
+import { ownerCommand } from './core/command-line.js';
 
 const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
 const stderr = (line: string) => process.stderr.write(`${line}\n`);
@@ -42,7 +43,11 @@ const program = new Command()
   .version(LIFEGUARD_VERSION)
   .showHelpAfterError()
   // Usage errors (unknown option, missing argument) exit 2 for every command, as the help of each says.
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .hook('preAction', () => {
+    const stray = strayConfigWarning(process.env, process.cwd());
+    if (stray) stderr(`Warning: ${stray}`);
+  });
 
 program
   .command('up')
@@ -60,7 +65,7 @@ program
     }
     const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
     if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
-    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''} Watch with \`npx lifeguard status\`.`);
+    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''} Watch with \`${ownerCommand('status')}\`.`);
   });
 
 program
@@ -93,7 +98,7 @@ program
     const warnings = notify.problems.map((problem) => `alert provider skipped: ${problem}`);
     if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
     const plugin = await pluginStatus(instances.rescue);
-    if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (lifeguard up installs it)`);
+    if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (${ownerCommand('up')} installs it)`);
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) }, null, 2)}\n`);
     } else if (problems.length === 0) {

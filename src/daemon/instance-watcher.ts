@@ -30,9 +30,16 @@ export class InstanceWatcher {
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private deps: WatcherDeps;
 
-  constructor(readonly instance: ResolvedInstance, initial: DetectorSnapshot, private readonly deps: WatcherDeps) {
+  constructor(readonly instance: ResolvedInstance, initial: DetectorSnapshot, deps: WatcherDeps) {
     this.snapshot = initial;
+    this.deps = deps;
+  }
+
+  /** New probe settings (the config was edited): the next cycle and the next event use them. */
+  reconfigure(settings: Pick<WatcherDeps, 'settings' | 'intervalMs' | 'retryIntervalMs'>): void {
+    this.deps = { ...this.deps, ...settings };
   }
 
   get state(): DetectorSnapshot {

@@ -34,6 +34,7 @@ import { createJournal } from '../surfaces/journal.js';
 import { formatDuration } from '../core/duration.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { startConfigGuard } from './config-guard.js';
+import { startConfigReloader } from './config-reload.js';
 import { IncidentDesk } from './incident-desk.js';
 import { InstanceWatcher } from './instance-watcher.js';
 import { scheduleJobs } from './jobs.js';
@@ -42,6 +43,7 @@ import { carryOutRepair } from './repair-actions.js';
 import { readStatus, writeStatus, type DaemonStatus } from './status-store.js';
 import { startToolSurfaces } from './tool-surfaces.js';
 import { runDeepCheck, sendDigest } from './daily.js';
+import { ownerCommand } from '../core/command-line.js';
 
 const ERROR_TAIL_LINES = 40;
 const RECONCILE_EVERY_MS = 15_000;
@@ -97,7 +99,7 @@ export function restoreSourceFor(hasSnapshot: boolean, gatewayCopyUsable: boolea
 
 /** The long-running supervisor that PM2 runs as the `lifeguard` app. */
 export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
-  const config = await loadConfig({ env, cwd });
+  let config = await loadConfig({ env, cwd });
   const log = createLogger({ level: config.logLevel });
   const host = hostname();
   const runtime = await resolveGatewayRuntime(config, { env, provision: false, progress: (line) => log.info(line) });
@@ -154,6 +156,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         ...(verdict ? { config: { valid: verdict.valid, detail: verdict.detail, at: verdict.at } } : {}),
       };
     }),
+    ...(reloader ? { configFile: reloader.status() } : {}),
+    alertProviders: dispatcher.providerNames,
   });
   const saveStatus = () => writeStatus(config.home, currentStatus());
   const surfaces = await startToolSurfaces({ config, log, pm2, host, currentStatus, alert: (alert) => dispatcher.enqueue(alert) });
@@ -325,7 +329,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     if (pause) return `paused by ${pause.by} until ${new Date(pause.until).toISOString()}`;
     const incident = desk?.current(name);
     if (leaseHeld(incident, at)) return `the rescue bot holds it until ${new Date(incident!.lease!.until).toISOString()} (incident ${incident!.id})`;
-    if (incident?.frozen) return `incident ${incident.id} waits for a person (R4): lifeguard incident ack ${incident.id}`;
+    if (incident?.frozen) return `incident ${incident.id} waits for a person (R4): ${ownerCommand(`incident ack ${incident.id}`)}`;
     const verdict = name === 'main' ? guard.verdict() : undefined;
     if (verdict?.valid === false) return `its config is invalid (${verdict.detail}); lifeguard will not restart it into that`;
     if ((desk?.actionsLastHour(at) ?? 0) >= config.escalation.maxActionsPerHour) {
@@ -468,6 +472,15 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       }),
     },
   ], log);
+  // Edits of the config file in effect: live sections applied within seconds, the rest reported as pending.
+  const reloader = config.source === undefined ? undefined : startConfigReloader({
+    file: config.source, running: () => config, load: () => loadConfig({ env, cwd }), log, host, now: Date.now, alert: (alert) => dispatcher.enqueue(alert),
+    apply: (next) => {
+      config = next;
+      dispatcher.setProviders(resolveProviders(next.notify).providers);
+      for (const w of watchers) w.reconfigure({ settings: detectorSettings(next), intervalMs: next.probes.intervalMs, retryIntervalMs: next.probes.retryIntervalMs });
+    },
+  });
   log.info({ flavour: runtime.flavour, providers: providers.map((p) => p.name), instances: watchers.map((w) => ({ name: w.instance.name, port: w.instance.port })) }, 'lifeguard supervising');
 
   const shutdown = (signal: string) => {
@@ -475,6 +488,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     clearInterval(reconcileTimer);
     clearInterval(tickTimer);
     jobs.stop();
+    reloader?.stop();
     guard.stop();
     dispatcher.close();
     void surfaces.stop();

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type LifeguardConfig } from '../config/load.js';
+import { loadConfig, locateConfigFile, resolveLifeguardHome, resolveUserHome, starterConfigPath, type LifeguardConfig } from '../config/load.js';
+import { recordConfigInEffect } from '../config/in-effect.js';
+import { writeStarterConfig } from '../config/starter.js';
 import { ensureGatewayConfig } from '../config/gateway-config.js';
 import { resolveInstances, type ResolvedInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES } from '../config/schema.js';
@@ -42,6 +44,7 @@ export async function checkIsolation(instances: ResolvedInstances): Promise<Isol
  * instances. Only then are missing Gateway configs written; an existing one is never touched.
  */
 export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan> {
+  await ensureConfigFile(options);
   const config = await loadConfig({ env: options.env, cwd: options.cwd });
   // Check before installing anything: a refused config should not cost a Gateway download first.
   const installed = await resolveGatewayRuntime(config, { env: options.env, provision: false, progress: options.progress })
@@ -80,5 +83,16 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
     path: options.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     logLevel: options.env.LIFEGUARD_LOG_LEVEL,
   });
+  // Pinned into every app above; recorded so that commands run from any folder read the same file.
+  if (config.source) await recordConfigInEffect(config.home, config.source);
   return { config, runtime, instances, apps };
+}
+
+/** A machine without a lifeguard config gets the commented starter in $LIFEGUARD_HOME; an existing file is never touched. */
+async function ensureConfigFile(options: PrepareOptions): Promise<void> {
+  const userHome = resolveUserHome(options.env);
+  const home = resolveLifeguardHome(options.env, userHome);
+  if (locateConfigFile(options.env, options.cwd, home, userHome) !== undefined) return;
+  const path = starterConfigPath(home);
+  if (await writeStarterConfig(path)) options.progress(`Wrote a starter lifeguard config (built-in defaults, no alert destination yet): ${path}`);
 }

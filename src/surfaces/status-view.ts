@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/duration.js';
 import type { AppStatus } from '../actions/pm2.js';
 import type { DaemonStatus, InstanceStatus } from '../daemon/status-store.js';
+import { ownerCommand } from '../core/command-line.js';
 
 export interface InstanceView {
   readonly instance: string;
@@ -91,8 +92,8 @@ export function renderStatus(view: StatusView): string {
     lines.push(`  process    pid ${i.pid ?? '-'}, PM2 ${i.pm2Status}, restarts ${i.restarts ?? '-'}, uptime ${i.uptimeMs === null ? '-' : formatDuration(i.uptimeMs)}`);
     lines.push(`  port       ${i.port}`);
     if (i.config) lines.push(`  config     ${i.config.valid === true ? 'valid' : i.config.valid === false ? 'INVALID' : 'not checked'}: ${i.config.detail}`);
-    if (i.incident) lines.push(`  incident   ${i.incident.id} at ${i.incident.rung}${i.incident.frozen ? ' (frozen: waits for an ack)' : ''}: lifeguard incident show ${i.incident.id}`);
-    if (i.pausedUntil) lines.push(`  paused     until ${i.pausedUntil} (lifeguard resume ${i.instance})`);
+    if (i.incident) lines.push(`  incident   ${i.incident.id} at ${i.incident.rung}${i.incident.frozen ? ' (frozen: waits for an ack)' : ''}: ${ownerCommand(`incident show ${i.incident.id}`)}`);
+    if (i.pausedUntil) lines.push(`  paused     until ${i.pausedUntil} (${ownerCommand(`resume ${i.instance}`)})`);
     if (i.automationHeld) lines.push(`  held       no automated restart: ${i.automationHeld}`);
     lines.push(`  last probe ${i.lastProbe ? `${i.lastProbe.ok ? (i.lastProbe.ready ? 'ok' : 'live, not ready') : 'FAILED'} in ${i.lastProbe.latencyMs} ms at ${i.lastProbe.at}: ${i.lastProbe.detail}` : '-'}`);
   }

@@ -15,6 +15,7 @@ import { restoreConfig } from '../../snapshots/restore.js';
 import { latestSnapshot, listSnapshots, readSnapshot, type Snapshot } from '../../snapshots/store.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
 import { configValidationReport, exitCodesHelp, renderConfigValidation, resolveTarget, validateTarget } from './repair.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description("inspect and repair a Gateway's config: validate, snapshots, diff, restore");
@@ -117,7 +118,7 @@ export function registerConfigCommands(program: Command): void {
       stdout(result.changed
         ? `${instance}: restored snapshot ${snapshot.id} to ${configPath}.${result.keptAs ? `\nThe replaced file is kept as ${result.keptAs}.` : ''}`
         : `${instance}: ${configPath} already holds snapshot ${snapshot.id}; the file was not touched.`);
-      stdout(`Restart: ${restarted}. Watch with: lifeguard status`);
+      stdout(`Restart: ${restarted}. Watch with: ${ownerCommand('status')}`);
       if (restarted.startsWith('FAILED')) process.exitCode = 1;
     });
 }
@@ -136,16 +137,16 @@ async function pickSnapshot(settings: LifeguardConfig, instance: InstanceName, i
 
 /** Restarts the app when PM2 runs it; never starts a PM2 daemon just for this. */
 async function restartThroughPm2(appName: string): Promise<string> {
-  if (!isPm2DaemonRunning()) return 'skipped (the PM2 daemon is not running; start everything with: lifeguard up)';
+  if (!isPm2DaemonRunning()) return `skipped (the PM2 daemon is not running; start everything with: ${ownerCommand('up')})`;
   const pm2 = await connectPm2({ timeoutMs: 10_000 });
   try {
     const app = await pm2.describe(appName);
-    if (!app) return `skipped (${appName} is not registered in PM2; start it with: lifeguard up)`;
+    if (!app) return `skipped (${appName} is not registered in PM2; start it with: ${ownerCommand('up')})`;
     await restartApp(pm2, appName);
     return `${appName} restarted through PM2`;
   } catch (error) {
     // The file is restored by now: say what happened rather than fail without a trace.
-    return `FAILED (${errorMessage(error)}); restart it with: lifeguard restart ${appName.replace('gateway-', '')}`;
+    return `FAILED (${errorMessage(error)}); restart it with: ${ownerCommand(`restart ${appName.replace('gateway-', '')}`)}`;
   } finally {
     pm2.close();
   }

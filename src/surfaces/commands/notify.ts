@@ -6,6 +6,7 @@ import { resolveProviders } from '../../notify/registry.js';
 import type { Alert, GatewayAccess } from '../../notify/types.js';
 import { resolveGatewayRuntime } from '../../runtime/resolve.js';
 import { host, loadCommandConfig, printJson, stdout } from './context.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 interface ProviderResult {
   readonly provider: string;
@@ -33,7 +34,7 @@ export function registerNotifyCommands(program: Command): void {
         severity: 'info',
         summary: `lifeguard test alert from ${host}: if you can read this, this provider works`,
         details: { host, sent: at.toISOString() },
-        commands: ['lifeguard status'],
+        commands: [ownerCommand('status')],
         at: at.toISOString(),
         idempotencyKey: `test-${at.getTime()}`,
         host,

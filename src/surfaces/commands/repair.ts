@@ -25,6 +25,7 @@ import { LIFEGUARD_VERSION } from '../../version.js';
 import { describeConfigVerdict, diagnose, mergeLogLines, recentExits, renderDiagnosis, type PortHolderFact } from '../diagnose.js';
 import { journalPath, type JournalEntry } from '../journal.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Exit codes, shared by every repair command (and `config validate|restore`).
@@ -102,7 +103,7 @@ export function renderConfigValidation(report: ReturnType<typeof configValidatio
   if (report.valid === true) return `${report.instance}: ${report.configPath} is valid (checked by ${report.via}).`;
   if (report.valid === 'unknown') return `${report.instance}: ${report.configPath} could not be checked: ${report.detail}`;
   return [`${report.instance}: ${report.configPath} is INVALID (${report.kind}, found by ${report.via}):`, ...report.issues.map((issue) => `  - ${issue}`),
-    `Fix: lifeguard config diff ${report.instance}, then lifeguard config restore ${report.instance} (or edit the file).`].join('\n');
+    `Fix: ${ownerCommand(`config diff ${report.instance}`)}, then ${ownerCommand(`config restore ${report.instance}`)} (or edit the file).`].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ export function renderConfigValidation(report: ReturnType<typeof configValidatio
 
 async function openPm2(): Promise<Pm2Client> {
   if (!isPm2DaemonRunning()) {
-    throw new UserError(`PM2 is not reachable: no PM2 daemon runs for ${pm2Home()}.\nFix: start everything with: lifeguard up`, EXIT.pm2);
+    throw new UserError(`PM2 is not reachable: no PM2 daemon runs for ${pm2Home()}.\nFix: start everything with: ${ownerCommand('up')}`, EXIT.pm2);
   }
   return connectPm2({ timeoutMs: 10_000 }).catch((error: unknown) => {
     throw new UserError(`PM2 is not reachable: ${errorMessage(error)}`, EXIT.pm2);
@@ -295,7 +296,7 @@ async function waitForHealth(target: RepairTarget, pm2: Pm2Client, timeoutMs: nu
   const { instance, settings } = target;
   const started = Date.now();
   const result = (healthy: boolean, state: RestartState, detail: string) => ({ healthy, state, waitedMs: Date.now() - started, detail: redactText(detail, target.secrets) });
-  const logsHint = `see: lifeguard logs ${instance.name} --lines 100`;
+  const logsHint = `see: ${ownerCommand(`logs ${instance.name} --lines 100`)}`;
   const session = new GatewaySession(endpointOf(instance).url, LIFEGUARD_VERSION);
   let streak = 0;
   let status = 'unknown';
@@ -348,7 +349,7 @@ async function restartInstance(target: RepairTarget, options: RestartOptions): P
   if (config.valid === false && !options.force) {
     return {
       ...base, restarted: false, healthy: false, state: 'refused', waitedMs: 0,
-      detail: `refused: the config is invalid (${config.detail}); restarting would take ${instance.name} down until it is fixed. Fix: lifeguard config diff ${instance.name}, then lifeguard config restore ${instance.name} (or edit ${instance.configPath}); or restart anyway with --force`,
+      detail: `refused: the config is invalid (${config.detail}); restarting would take ${instance.name} down until it is fixed. Fix: ${ownerCommand(`config diff ${instance.name}`)}, then ${ownerCommand(`config restore ${instance.name}`)} (or edit ${instance.configPath}); or restart anyway with --force`,
     };
   }
   const pm2 = await openPm2();
@@ -356,7 +357,7 @@ async function restartInstance(target: RepairTarget, options: RestartOptions): P
     const before = await pm2.describe(instance.appName).catch((error: unknown) => {
       throw new UserError(`PM2 is not reachable: ${errorMessage(error)}`, EXIT.pm2);
     });
-    if (!before) throw new UserError(`${instance.appName} is not registered in PM2.\nFix: start everything with: lifeguard up`, EXIT.failed);
+    if (!before) throw new UserError(`${instance.appName} is not registered in PM2.\nFix: start everything with: ${ownerCommand('up')}`, EXIT.failed);
     // A second `restart` that waited for the lock finds the first one's fresh process: once is enough.
     const already = before.status === 'online' && before.uptimeSince !== undefined && before.uptimeSince >= options.askedAt;
     if (!already) await restartThroughPm2(pm2, instance.appName);
