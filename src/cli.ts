@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { loadConfig, strayConfigWarning } from './config/load.js';
+import { loadConfig, loadConfigOrDefaults, strayConfigWarning } from './config/load.js';
 import { resolveInstances } from './config/resolve-instances.js';
 import { FLAVOURS, INSTANCE_NAMES, type Flavour } from './config/schema.js';
 import { appNameOf, type ResolvedInstance } from './config/instance.js';
@@ -115,12 +115,14 @@ program
   .description('state, reason, pid, port, PM2 status, restarts, last probe and uptime of each Gateway')
   .option('--json', 'machine-readable output')
   .action(async (options: { json?: boolean }) => {
-    const config = await loadConfig({ env: process.env, cwd: process.cwd() });
+    // A broken edit of the config must not blind status: it is named, and the supervisor's record is shown.
+    const { config, error } = await loadConfigOrDefaults({ env: process.env, cwd: process.cwd() });
+    if (error) stderr(`Warning: ${error}`);
     const daemon = await readStatus(config.home);
     const pm2 = isPm2DaemonRunning() ? await connectPm2({ timeoutMs: 5_000 }).catch(() => undefined) : undefined;
     const apps = pm2 ? await pm2.list().catch(() => undefined) : undefined;
     pm2?.close();
-    const view = buildStatusView(daemon, apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })));
+    const view = buildStatusView(daemon, apps, Date.now(), INSTANCE_NAMES.map((name) => ({ name, appName: appNameOf(name), port: config.instances[name].port })), config.source);
     process.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : `${renderStatus(view)}\n`);
   });
 

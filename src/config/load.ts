@@ -99,6 +99,22 @@ export async function loadConfig(loadEnv: LoadEnv): Promise<LifeguardConfig> {
   return parseConfig(raw, { source, home, userHome, env: loadEnv.env });
 }
 
+/**
+ * For commands that must work while the file is broken (status): the load error, and the built-in
+ * defaults standing in for the file so that lifeguard's home and state can still be read.
+ */
+export async function loadConfigOrDefaults(loadEnv: LoadEnv): Promise<{ config: LifeguardConfig; error?: string }> {
+  try {
+    return { config: await loadConfig(loadEnv) };
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    const userHome = resolveUserHome(loadEnv.env, loadEnv.homedir);
+    const home = resolveLifeguardHome(loadEnv.env, userHome);
+    const source = locateConfigFile(loadEnv.env, loadEnv.cwd, home, userHome);
+    return { config: parseConfig({}, { source, home, userHome, env: {} }), error: error.message };
+  }
+}
+
 export function parseJson5(text: string, source: string): unknown {
   try {
     return JSON5.parse(text);

@@ -24,6 +24,12 @@ export interface InstanceView {
 
 export interface StatusView {
   readonly supervisor: { running: boolean; pid: number | null; updatedAt: string | null; note: string | null };
+  /** Absolute path of the lifeguard config file in effect (the supervisor's; else the one this command found). */
+  readonly configFile: string | null;
+  /** The latest edit of that file: sections waiting for a restart (and the command that applies them), or why it was rejected. */
+  readonly configEdit: { pending: string[]; pendingFix: string | null; error: string | null; appliedAt: string | null } | null;
+  /** The alert destinations in force; empty: nobody is told. Null while the supervisor has not said. */
+  readonly alertProviders: string[] | null;
   readonly instances: InstanceView[];
 }
 
@@ -36,6 +42,7 @@ export function buildStatusView(
   apps: readonly AppStatus[] | undefined,
   now: number,
   instances: ReadonlyArray<{ name: string; appName: string; port: number }>,
+  configSource?: string,
 ): StatusView {
   const stale = daemon === undefined || now - daemon.updatedAt > STALE_MS;
   const supervisorApp = apps?.find((a) => a.name === 'lifeguard');
@@ -53,6 +60,16 @@ export function buildStatusView(
       updatedAt: daemon ? new Date(daemon.updatedAt).toISOString() : null,
       note,
     },
+    configFile: daemon?.configFile?.file ?? configSource ?? null,
+    configEdit: daemon?.configFile
+      ? {
+        pending: daemon.configFile.pending.map((p) => p.section),
+        pendingFix: daemon.configFile.pendingFix ?? null,
+        error: daemon.configFile.error ?? null,
+        appliedAt: daemon.configFile.appliedAt ? new Date(daemon.configFile.appliedAt).toISOString() : null,
+      }
+      : null,
+    alertProviders: daemon?.alertProviders ? [...daemon.alertProviders] : null,
     instances: instances.map((spec) => {
       const recorded: InstanceStatus | undefined = daemon?.instances.find((i) => i.instance === spec.name);
       const app = apps?.find((a) => a.name === spec.appName);
@@ -64,7 +81,8 @@ export function buildStatusView(
         classification: detector?.classification ?? null,
         since: detector ? new Date(detector.since).toISOString() : null,
         pid: app?.pid ?? detector?.pid ?? null,
-        port: spec.port,
+        // What runs: the config file may hold a port edit that waits for a restart.
+        port: recorded?.port ?? spec.port,
         pm2Status: apps === undefined ? 'unknown' : app?.status ?? 'not registered',
         restarts: app?.restarts ?? null,
         uptimeMs: app?.uptimeSince !== undefined ? Math.max(0, now - app.uptimeSince) : null,
@@ -85,6 +103,12 @@ export function renderStatus(view: StatusView): string {
   const lines: string[] = [];
   const sup = view.supervisor;
   lines.push(`lifeguard supervisor: ${sup.running ? `running (pid ${sup.pid})` : 'NOT running'}${sup.note ? ` (${sup.note})` : ''}`);
+  lines.push(`config file  ${view.configFile ?? 'none (built-in defaults)'}`);
+  const edit = view.configEdit;
+  if (edit?.error) lines.push(`  edit REJECTED, the last good settings stay in force: ${edit.error.split('\n').join('\n  ')}`);
+  if (edit && edit.pending.length > 0) lines.push(`  edited ${edit.pending.join(', ')}: waits for a restart (${edit.pendingFix})`);
+  if (view.alertProviders?.length === 0) lines.push(`alerts       NONE: nobody is told about an outage. Add a notify entry to the config file (docs/notifications.md), then: ${ownerCommand('notify test')}`);
+  else if (view.alertProviders) lines.push(`alerts       ${view.alertProviders.join(', ')}`);
   for (const i of view.instances) {
     lines.push('');
     lines.push(`${i.instance}: ${i.state.toUpperCase()}${i.classification ? ` [${i.classification}]` : ''}`);

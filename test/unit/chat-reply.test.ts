@@ -33,6 +33,7 @@ const brokenMain = instance({
 function status(main: InstanceView, running = true): StatusView {
   return {
     supervisor: { running, pid: running ? 100 : null, updatedAt: '2026-11-25T21:09:59.000Z', note: running ? null : "lifeguard's state is 45 s old: is the supervisor running?" },
+    configFile: '/home/me/.lifeguard/lifeguard.json5', configEdit: null, alertProviders: ['hook'],
     instances: [main, instance({ instance: 'rescue', port: 19789, pid: 4343, config: null })],
   };
 }
