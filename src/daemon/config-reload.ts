@@ -51,45 +51,44 @@ export function startConfigReloader(deps: ConfigReloaderDeps): ConfigReloader {
   let lastText: string | undefined;
   let state: ConfigFileStatus = { file: deps.file, pending: [] };
   let alertedError: string | undefined;
-  let busy = false;
+  let queue: Promise<void> = Promise.resolve();
 
-  const check = async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      const text = await readFile(deps.file, 'utf8').catch((error: unknown) => `\0unreadable: ${errorMessage(error)}`);
-      if (text === lastText) return;
-      const first = lastText === undefined;
-      lastText = text;
-      const edited: EditedConfig = await deps.load().then((config) => ({ ok: true as const, config }), (error: unknown) => ({ ok: false as const, error: errorMessage(error) }));
-      const plan = planReload(deps.running(), edited);
-      const at = deps.now();
-      if (plan.kind === 'rejected') {
-        const error = plan.errors.join('\n');
-        state = { ...state, checkedAt: at, error };
-        deps.log.error({ file: deps.file, errors: plan.errors }, 'lifeguard config edit rejected; the last good settings stay in force');
-        if (error !== alertedError) {
-          alertedError = error;
-          await deps.alert(rejectedAlert(deps.file, plan.errors, deps.host, at)).catch((err: unknown) => deps.log.error({ err }, 'cannot queue the alert about the config edit'));
-        }
-        return;
+  const look = async () => {
+    const text = await readFile(deps.file, 'utf8').catch((error: unknown) => `\0unreadable: ${errorMessage(error)}`);
+    if (text === lastText) return;
+    const first = lastText === undefined;
+    lastText = text;
+    const edited: EditedConfig = await deps.load().then((config) => ({ ok: true as const, config }), (error: unknown) => ({ ok: false as const, error: errorMessage(error) }));
+    const plan = planReload(deps.running(), edited);
+    const at = deps.now();
+    if (plan.kind === 'rejected') {
+      const error = plan.errors.join('\n');
+      state = { ...state, checkedAt: at, error };
+      deps.log.error({ file: deps.file, errors: plan.errors }, 'lifeguard config edit rejected; the last good settings stay in force');
+      if (error !== alertedError) {
+        alertedError = error;
+        await deps.alert(rejectedAlert(deps.file, plan.errors, deps.host, at)).catch((err: unknown) => deps.log.error({ err }, 'cannot queue the alert about the config edit'));
       }
-      alertedError = undefined;
-      if (plan.applied.length > 0) deps.apply(plan.effective, plan.applied);
-      const fix = restartFor(plan.pending);
-      state = {
-        file: deps.file, checkedAt: at, pending: plan.pending,
-        ...(fix ? { pendingFix: fix === 'gateways' ? `${ownerCommand('down')} && ${ownerCommand('up')}` : 'npx pm2 restart lifeguard' } : {}),
-        ...(plan.applied.length > 0 ? { applied: plan.applied, appliedAt: at } : state.appliedAt ? { applied: state.applied ?? [], appliedAt: state.appliedAt } : {}),
-      };
-      if (plan.applied.length > 0) deps.log.info({ file: deps.file, applied: plan.applied }, 'lifeguard config edit applied');
-      if (plan.pending.length > 0 && !first) deps.log.warn({ file: deps.file, pending: plan.pending, fix: state.pendingFix }, 'lifeguard config edit waits for a restart');
-    } finally {
-      busy = false;
+      return;
     }
+    alertedError = undefined;
+    if (plan.applied.length > 0) deps.apply(plan.effective, plan.applied);
+    const fix = restartFor(plan.pending);
+    state = {
+      file: deps.file, checkedAt: at, pending: plan.pending,
+      ...(fix ? { pendingFix: fix === 'gateways' ? `${ownerCommand('down')} && ${ownerCommand('up')}` : 'npx pm2 restart lifeguard' } : {}),
+      ...(plan.applied.length > 0 ? { applied: plan.applied, appliedAt: at } : state.appliedAt ? { applied: state.applied ?? [], appliedAt: state.appliedAt } : {}),
+    };
+    if (plan.applied.length > 0) deps.log.info({ file: deps.file, applied: plan.applied }, 'lifeguard config edit applied');
+    if (plan.pending.length > 0 && !first) deps.log.warn({ file: deps.file, pending: plan.pending, fix: state.pendingFix }, 'lifeguard config edit waits for a restart');
+  };
+  // One look at a time, in order: a check asked for while one runs comes after it.
+  const check = () => {
+    queue = queue.then(look).catch((error: unknown) => deps.log.error({ err: error }, 'config reload failed'));
+    return queue;
   };
 
-  const timer = setInterval(() => void check().catch((error: unknown) => deps.log.error({ err: error }, 'config reload failed')), deps.pollMs ?? RELOAD_POLL_MS);
+  const timer = setInterval(() => void check(), deps.pollMs ?? RELOAD_POLL_MS);
   timer.unref();
   void check();
   return { status: () => state, check, stop: () => clearInterval(timer) };
