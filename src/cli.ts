@@ -26,6 +26,7 @@ import { registerNotifyCommands } from './surfaces/commands/notify.js';
 import { registerPauseCommands } from './surfaces/commands/pause.js';
 import { registerRepairCommands } from './surfaces/commands/repair.js';
 import { LIFEGUARD_VERSION } from './version.js';
+import { noAlertsWarning, renderWhatNext } from './launch/what-next.js';
 import { ownerCommand } from './core/command-line.js';
 
 const ecosystemFile = fileURLToPath(new URL('../ecosystem.config.cjs', import.meta.url));
@@ -33,7 +34,8 @@ const stderr = (line: string) => process.stderr.write(`${line}\n`);
 
 function pm2Cli(args: readonly string[]): number {
   const pm2Bin = createRequire(import.meta.url).resolve('pm2/bin/pm2');
-  const result = spawnSync(process.execPath, [pm2Bin, ...args], { stdio: 'inherit', env: { ...process.env, PM2_DISABLE_VERSION_CHECK: process.env.PM2_DISABLE_VERSION_CHECK ?? '1' } });
+  // Discrete mode: no advertising banner and no version check over the network when the daemon starts.
+  const result = spawnSync(process.execPath, [pm2Bin, ...args], { stdio: 'inherit', env: { ...process.env, PM2_DISABLE_VERSION_CHECK: process.env.PM2_DISABLE_VERSION_CHECK ?? '1', PM2_DISCRETE_MODE: 'true' } });
   return result.status ?? 1;
 }
 
@@ -59,13 +61,15 @@ program
     const online = new Set((await pm2?.list() ?? []).filter((app) => app.status === 'online').map((app) => app.name));
     pm2?.close();
     const missing = plan.apps.map((app) => app.name).filter((name) => !online.has(name));
+    const notify = resolveProviders(plan.config.notify);
+    const whatNext = renderWhatNext({ configFile: plan.config.source, providers: notify.providers.map((p) => p.name), providerProblems: notify.problems });
     if (missing.length === 0) {
-      stderr('All three apps are already running; nothing was restarted. Use `npx pm2 restart <app>` to restart one.');
+      stderr(`All three apps are already running; nothing was restarted. Use \`npx pm2 restart <app>\` to restart one.\n\n${whatNext}`);
       return;
     }
     const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
     if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
-    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''} Watch with \`${ownerCommand('status')}\`.`);
+    stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''}\n\n${whatNext}`);
   });
 
 program
@@ -96,7 +100,7 @@ program
     // A broken alert entry does not stop anything (the other providers still work), but it is named here.
     const notify = resolveProviders(config.notify);
     const warnings = notify.problems.map((problem) => `alert provider skipped: ${problem}`);
-    if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
+    if (notify.providers.length === 0) warnings.push(noAlertsWarning(config.source));
     const plugin = await pluginStatus(instances.rescue);
     if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (${ownerCommand('up')} installs it)`);
     if (options.json) {

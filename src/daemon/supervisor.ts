@@ -427,12 +427,13 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     }
   };
 
-  /** Snapshots the main's config once it has been healthy long enough on a config that validates. */
+  /** Snapshots the main's config as soon as it is healthy on a config that validates; proven once it stayed healthy long enough. */
   const snapshotIfGood = async (reason: string, healthyForMs: number) => {
     const main = watcherOf('main').state;
     const verdict = guard.verdict();
-    if (main.state !== 'healthy' || Date.now() - main.since < healthyForMs || verdict?.valid !== true) return;
-    await guard.snapshot(reason, config.snapshots.keep);
+    if (main.state !== 'healthy' || verdict?.valid !== true) return;
+    const proven = Date.now() - main.since >= healthyForMs;
+    await guard.snapshot(proven ? reason : 'started fine on a valid config', config.snapshots.keep, proven ? 'proven' : 'started');
   };
 
   let ticks = 0;

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, locateConfigFile, resolveLifeguardHome, resolveUserHome, starterConfigPath, type LifeguardConfig } from '../config/load.js';
 import { recordConfigInEffect } from '../config/in-effect.js';
 import { writeStarterConfig } from '../config/starter.js';
+import { withProgress } from './progress.js';
 import { ensureGatewayConfig } from '../config/gateway-config.js';
 import { resolveInstances, type ResolvedInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES } from '../config/schema.js';
@@ -68,7 +69,7 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
   if (skill.state === 'installed' || skill.state === 'updated') options.progress(`${skill.state === 'installed' ? 'Installed' : 'Updated'} the lifeguard skill for the rescue bot: ${skill.path}`);
   if (skill.state === 'kept-user-edit') options.progress(`The lifeguard skill at ${skill.path} was edited by hand; it is kept, and the new version is beside it as SKILL.md.lifeguard-new.`);
   // The /lifeguard chat command, on the rescue only.
-  const plugin = await installPlugin(instances.rescue, runtime, { userHome: config.userHome, lifeguardHome: config.home });
+  const plugin = await withProgress(options.progress, 'Installing the /lifeguard chat plugin in the rescue', () => installPlugin(instances.rescue, runtime, { userHome: config.userHome, lifeguardHome: config.home }), { quiet: true });
   if (plugin.changed || plugin.state !== 'current') options.progress(`/lifeguard chat plugin: ${plugin.detail}`);
   const apps = buildApps({
     runtime,

@@ -2,6 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import type { AppStatus } from '../actions/pm2.js';
 import type { DaemonStatus, InstanceStatus } from '../daemon/status-store.js';
 import { ownerCommand } from '../core/command-line.js';
+import { noAlertsWarning } from '../launch/what-next.js';
 
 export interface InstanceView {
   readonly instance: string;
@@ -107,7 +108,7 @@ export function renderStatus(view: StatusView): string {
   const edit = view.configEdit;
   if (edit?.error) lines.push(`  edit REJECTED, the last good settings stay in force: ${edit.error.split('\n').join('\n  ')}`);
   if (edit && edit.pending.length > 0) lines.push(`  edited ${edit.pending.join(', ')}: waits for a restart (${edit.pendingFix})`);
-  if (view.alertProviders?.length === 0) lines.push(`alerts       NONE: nobody is told about an outage. Add a notify entry to the config file (docs/notifications.md), then: ${ownerCommand('notify test')}`);
+  if (view.alertProviders?.length === 0) lines.push(`alerts       NONE: ${noAlertsWarning(view.configFile ?? undefined)}`);
   else if (view.alertProviders) lines.push(`alerts       ${view.alertProviders.join(', ')}`);
   for (const i of view.instances) {
     lines.push('');

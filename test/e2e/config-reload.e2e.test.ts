@@ -40,7 +40,7 @@ describe('config reload on OpenClaw: edits of the file in effect apply without a
     assert.equal(status.configFile, run.configFile);
     assert.deepEqual(status.alertProviders, []);
     const text = await run.cli(['status']);
-    assert.match(text.stdout, /alerts\s+NONE: nobody is told/);
+    assert.match(text.stdout, /alerts\s+NONE: no alert destination is configured/);
     supervisorPid = status.supervisor.pid;
     original = readFileSync(status.configFile!, 'utf8');
   });
