@@ -35,7 +35,7 @@ export function registerConfigCommands(program: Command): void {
 
   config
     .command('snapshots [instance]')
-    .description('list the last-known-good snapshots of the instance config (main by default), newest first')
+    .description('list the last-known-good snapshots of the instance config (main by default), best first (proven, then started fine; newest first within each)')
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
       const instance = instanceArg(name);
@@ -49,18 +49,18 @@ export function registerConfigCommands(program: Command): void {
         return;
       }
       if (snapshots.length === 0) {
-        stdout(`No snapshots of ${instance} yet. lifeguard takes one once the Gateway has been healthy for a while on a config that validates.`);
+        stdout(`No snapshots of ${instance} yet. lifeguard takes one as soon as the Gateway is healthy on a config that validates.`);
         return;
       }
-      stdout(`Snapshots of ${instance} (${configPath}), newest first:`);
+      stdout(`Snapshots of ${instance} (${configPath}), best first:`);
       for (const s of snapshots) {
-        stdout(`  ${s.id}  confirmed ${new Date(s.confirmedAt).toISOString()}  ${s.bytes} bytes  ${s.reason}${s.hash === currentHash ? '  (= current config)' : ''}`);
+        stdout(`  ${s.id}  confirmed ${new Date(s.confirmedAt).toISOString()}  ${s.bytes} bytes  ${s.grade}: ${s.reason}${s.hash === currentHash ? '  (= current config)' : ''}`);
       }
     });
 
   config
     .command('diff [instance]')
-    .description('what changed between a snapshot (the newest by default) and the config on disk; secrets are never shown')
+    .description('what changed between a snapshot (the best by default) and the config on disk; secrets are never shown')
     .option('--id <id>', 'compare with this snapshot')
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, options: { id?: string; json?: boolean }) => {
@@ -83,7 +83,7 @@ export function registerConfigCommands(program: Command): void {
 
   config
     .command('restore [instance]')
-    .description('put a snapshot (the newest by default) back in place of the config, keeping the current file beside it, then restart the Gateway')
+    .description('put a snapshot (the best by default) back in place of the config, keeping the current file beside it, then restart the Gateway')
     .option('--id <id>', 'restore this snapshot')
     .option('--no-restart', 'only restore the file')
     .option('--by <name>', 'who restores (for the incident record)')
