@@ -21,7 +21,7 @@ export function renderWhatNext(facts: WhatNextFacts): string {
     : `NONE: ${noAlertsWarning(facts.configFile)}`;
   return [
     'What next (run these from this folder):',
-    `  config      ${facts.configFile ?? 'none'} (the supervisor applies edits within seconds; ${ownerCommand('status')} names it)`,
+    `  config      ${facts.configFile ?? 'none'} (edits apply within seconds, no restart; shown by ${ownerCommand('status')})`,
     `  alerts      ${alerts}`,
     ...facts.providerProblems.map((problem) => `              skipped: ${problem}`),
     '  rescue bot  give it its own Telegram bot token and talk to it: docs/getting-started.md#connect-the-rescue-bot-to-telegram',
