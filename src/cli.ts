@@ -16,19 +16,23 @@ async function runCommand(): Promise<void> {
     .version(LIFEGUARD_VERSION, '-v, --version', 'print the version')
     .showHelpAfterError()
     // Usage errors (unknown option, missing argument) exit 2 for every command, as the help of each says.
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage))
+    .hook('preAction', async () => {
+      // Edits to a ./lifeguard.json5 that is not the file in effect would change nothing: say so.
+      const { strayConfigWarning } = await import('./config/locate.js');
+      const stray = strayConfigWarning(process.env, process.cwd());
+      if (stray) process.stderr.write(`Warning: ${stray}\n`);
+    });
   try {
     // Only the module of the command asked for is imported: `lifeguard status` never loads PM2's API or the Gateway probes.
     for (const load of commandModulesFor(args)) (await load())(program);
     await program.parseAsync(process.argv);
   } catch (error) {
-    // An error can quote a config or a Gateway's output: it leaves through the one redactor too.
-    const { stderr } = await import('./surfaces/commands/output.js');
     if (error instanceof UserError) {
-      stderr(error.message);
+      process.stderr.write(`${error.message}\n`);
       process.exit(error.exitCode);
     }
-    stderr(`lifeguard: ${errorMessage(error)}`);
+    process.stderr.write(`lifeguard: ${errorMessage(error)}\n`);
     process.exit(EXIT.internal);
   }
 }

@@ -1,3 +1,4 @@
+import { ownerCommandArgs } from '../core/command-line.js';
 import type { Alert } from '../notify/types.js';
 
 /**
@@ -28,13 +29,13 @@ export function chat(text: string): string {
 }
 
 /**
- * The chat command that does what a CLI suggestion (`lifeguard config restore main`, from diagnose's fix
+ * The chat command that does what a CLI suggestion (`npx lifeguard config restore main`, from diagnose's fix
  * list or an alert) does, or undefined when there is none (a diff, the logs, anything on the machine).
  */
 export function chatCommandFor(cli: string): string | undefined {
-  const words = cli.trim().split(/\s+/);
-  if (words[0] !== 'lifeguard') return undefined;
-  const [, a, b, c] = words;
+  const args = ownerCommandArgs(cli);
+  if (args === undefined) return undefined;
+  const [a, b, c] = args;
   // Only the main is repaired from the rescue's chat; the rescue cannot safely repair itself.
   const mainOnly = (instance: string | undefined) => instance === undefined || instance === 'main';
   if (a === 'status' || a === 'incidents') return chat(a);

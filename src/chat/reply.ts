@@ -6,6 +6,7 @@ import type { RestartReport } from '../surfaces/repair/restart.js';
 import type { Diagnosis } from '../surfaces/diagnose.js';
 import type { InstanceView, StatusView } from '../surfaces/status-view.js';
 import { CHAT_PREFIX, SUBCOMMANDS, chat, chatCommandFor } from './commands.js';
+import { ownerCommand, ownerCommandArgs } from '../core/command-line.js';
 
 /*
  * Replies a person reads on a phone, often with a Gateway down: a few short lines with the state, the
@@ -98,7 +99,10 @@ export function replyStatus(view: StatusView, now: number): string {
 }
 
 /** Fix steps that only show something: a chat reply already says what they would. */
-const LOOK_ONLY = /^lifeguard (config (validate|diff)|logs)\b/;
+function lookOnly(command: string): boolean {
+  const [verb, sub] = ownerCommandArgs(command) ?? [];
+  return verb === 'logs' || (verb === 'config' && (sub === 'validate' || sub === 'diff'));
+}
 
 /**
  * What to send next after a diagnosis: its fix list in order, in chat form where there is one, "on the
@@ -111,7 +115,7 @@ function nextAfterDiagnosis(d: Diagnosis): string[] {
     const mapped = chatCommandFor(command);
     const said = (text: string) => (comment ? `${text} (${short(comment)})` : text);
     if (mapped) steps.push(said(mapped));
-    else if (!LOOK_ONLY.test(command)) steps.push(said(`on the machine: ${short(command)}`));
+    else if (!lookOnly(command)) steps.push(said(`on the machine: ${short(command)}`));
   }
   if (steps.includes(chat('restore')) && !steps.some((s) => s.startsWith(chat('restart')))) steps.push(chat('restart main'));
   if (steps.length === 0 && d.fix[0]) steps.push(`on the machine: ${short(d.fix[0])}`);
@@ -224,7 +228,7 @@ export function replyRateLimited(sender: string, limit: number, windowMs: number
 
 /** Exit 5. */
 export function replyPm2Unreachable(message: string): string {
-  return [`🔴 PM2 is not reachable, so nothing can be restarted from here (${short(message.split('\n')[0] ?? message)}).`, 'On the machine: lifeguard up'].join('\n');
+  return [`🔴 PM2 is not reachable, so nothing can be restarted from here (${short(message.split('\n')[0] ?? message)}).`, `On the machine, in the lifeguard folder: ${ownerCommand('up')}`].join('\n');
 }
 
 /** Exit 2 and other refusals of the CLI: its own words (first line), and where to look. */

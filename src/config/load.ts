@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import JSON5 from 'json5';
 import type { z } from 'zod';
 import { UserError, errorMessage } from '../core/errors.js';
 import { expandHome, resolveLifeguardHome, resolveUserHome } from './home.js';
+import { locateConfigFile } from './locate.js';
 import { configSchema, INSTANCE_NAMES, type InstanceName, type LifeguardConfigFile } from './schema.js';
 
 export interface InstanceSpec {
@@ -37,14 +37,7 @@ export interface LoadEnv {
 
 export { expandHome, resolveLifeguardHome, resolveUserHome } from './home.js';
 
-/** `LIFEGUARD_CONFIG`, then `./lifeguard.json5`, then `$LIFEGUARD_HOME/lifeguard.json5`, then none. */
-export function locateConfigFile(env: NodeJS.ProcessEnv, cwd: string, home: string, userHome: string): string | undefined {
-  if (env.LIFEGUARD_CONFIG) return resolve(cwd, expandHome(env.LIFEGUARD_CONFIG, userHome));
-  for (const candidate of [join(cwd, 'lifeguard.json5'), join(home, 'lifeguard.json5')]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
+export { locateConfigFile, starterConfigPath, strayConfigWarning } from './locate.js';
 
 export async function loadConfig(loadEnv: LoadEnv): Promise<LifeguardConfig> {
   const userHome = resolveUserHome(loadEnv.env, loadEnv.homedir);
@@ -61,6 +54,22 @@ export async function loadConfig(loadEnv: LoadEnv): Promise<LifeguardConfig> {
     raw = parseJson5(text, source);
   }
   return parseConfig(raw, { source, home, userHome, env: loadEnv.env });
+}
+
+/**
+ * For commands that must work while the file is broken (status): the load error, and the built-in
+ * defaults standing in for the file so that lifeguard's home and state can still be read.
+ */
+export async function loadConfigOrDefaults(loadEnv: LoadEnv): Promise<{ config: LifeguardConfig; error?: string }> {
+  try {
+    return { config: await loadConfig(loadEnv) };
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    const userHome = resolveUserHome(loadEnv.env, loadEnv.homedir);
+    const home = resolveLifeguardHome(loadEnv.env, userHome);
+    const source = locateConfigFile(loadEnv.env, loadEnv.cwd, home, userHome);
+    return { config: parseConfig({}, { source, home, userHome, env: {} }), error: error.message };
+  }
 }
 
 export function parseJson5(text: string, source: string): unknown {

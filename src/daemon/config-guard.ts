@@ -5,7 +5,7 @@ import { ConfigWatcher } from '../guard/config-watcher.js';
 import { probeGatewayLastKnownGood, runGatewayRecovery } from '../guard/gateway-recovery.js';
 import { probeConfigValidity, readConfigFile, sha256, summarizeVerdict, type ConfigVerdict } from '../guard/validate-config.js';
 import { gatewayEnvOf, type AppsContext } from '../pm2/apps.js';
-import { listSnapshots, takeSnapshot } from '../snapshots/store.js';
+import { listSnapshots, takeSnapshot, type SnapshotGrade } from '../snapshots/store.js';
 import type { ActionOutcome } from './incident-desk.js';
 
 /** Content judged once is judged again at least this often (an `$include`d file or `.env` may change). */
@@ -32,13 +32,13 @@ export interface ConfigGuard {
   verdict(): GuardView | undefined;
   /** Validates now (after lifeguard itself changed the file). */
   check(): Promise<void>;
-  /** The newest last-known-good snapshot lifeguard holds. */
+  /** The best last-known-good snapshot lifeguard holds (what a restore uses: see listSnapshots). */
   newestSnapshot(): { readonly id: string; readonly hash: string } | undefined;
   /** OpenClaw keeps a valid last-known-good copy of its own that `doctor --fix` can restore. */
   gatewayRecoveryAvailable(): boolean;
   recover(): Promise<ActionOutcome>;
-  /** Snapshots the config if the bytes on disk are the ones last judged valid. */
-  snapshot(reason: string, keep: number): Promise<void>;
+  /** Snapshots the config if the bytes on disk are the ones last judged valid (or promotes its snapshot to `proven`). */
+  snapshot(reason: string, keep: number, grade: SnapshotGrade): Promise<void>;
   stop(): void;
 }
 
@@ -55,6 +55,8 @@ export async function startConfigGuard(deps: ConfigGuardDeps): Promise<ConfigGua
   let view: GuardView | undefined;
   let judged: { hash: string; verdict: ConfigVerdict; at: number } | undefined;
   let newest = (await listSnapshots(home, name).catch(() => []))[0];
+  /** The snapshot last taken or confirmed: nothing to do while the config and its grade stay the same. */
+  let kept: { hash: string; grade: SnapshotGrade } | undefined;
   let gatewayCopy: { hash: string; usable: boolean } | undefined;
 
   const inputFor = () => {
@@ -121,15 +123,17 @@ export async function startConfigGuard(deps: ConfigGuardDeps): Promise<ConfigGua
       );
       return { ok: result.ok, detail: result.detail };
     },
-    snapshot: async (reason, keep) => {
+    snapshot: async (reason, keep, grade) => {
       // Called every tick while the main is healthy: the file is read only when there is something new to keep.
-      if (view?.valid !== true || view.hash === undefined || newest?.hash === view.hash) return;
+      if (view?.valid !== true || view.hash === undefined) return;
+      if (kept?.hash === view.hash && (kept.grade === 'proven' || grade === 'started')) return;
       const content = await readTextIfExists(deps.instance().configPath);
       // Only the very bytes that were judged valid: an edit since then waits for its own verdict.
       if (content === undefined || sha256(content) !== view.hash) return;
-      const taken = await takeSnapshot({ home, instance: name, content, sourcePath: deps.instance().configPath, at: Date.now(), keep, reason });
-      newest = taken.snapshot;
-      log.info({ instance: name, snapshot: taken.snapshot.id, taken: taken.taken, reason }, 'last-known-good snapshot');
+      const taken = await takeSnapshot({ home, instance: name, content, sourcePath: deps.instance().configPath, at: Date.now(), keep, reason, grade });
+      kept = taken.snapshot;
+      newest = (await listSnapshots(home, name))[0];
+      log.info({ instance: name, snapshot: taken.snapshot.id, taken: taken.taken, grade: taken.snapshot.grade, reason }, 'last-known-good snapshot');
     },
     stop: () => watcher.close(),
   };

@@ -39,9 +39,16 @@ export class InstanceWatcher {
   /** When the next probe cycle was due: a cycle that starts much later says lifeguard itself was starved. */
   private dueAt = 0;
   private stopped = false;
+  private deps: WatcherDeps;
 
-  constructor(readonly instance: ResolvedInstance, initial: DetectorSnapshot, private readonly deps: WatcherDeps) {
+  constructor(readonly instance: ResolvedInstance, initial: DetectorSnapshot, deps: WatcherDeps) {
     this.snapshot = initial;
+    this.deps = deps;
+  }
+
+  /** New probe settings (the config was edited): the next cycle and the next event use them. */
+  reconfigure(settings: Pick<WatcherDeps, 'settings' | 'intervalMs' | 'retryIntervalMs' | 'probeTimeoutMs'>): void {
+    this.deps = { ...this.deps, ...settings };
   }
 
   get state(): DetectorSnapshot {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
 import { redactStrings } from '../secrets/redact.js';
 import type { DetectorSnapshot } from '../detector/types.js';
+import type { ConfigFileStatus } from './config-reload.js';
 
 /** What the daemon knows about one instance, written for `lifeguard status` and later for the rescue. */
 export interface InstanceStatus {
@@ -26,6 +27,10 @@ export interface DaemonStatus {
   readonly startedAt: number;
   readonly updatedAt: number;
   readonly instances: readonly InstanceStatus[];
+  /** The lifeguard config file in effect and what became of its latest edit. */
+  readonly configFile?: ConfigFileStatus | undefined;
+  /** Where alerts go now (the notify entries in force); empty means nobody is told. */
+  readonly alertProviders?: readonly string[] | undefined;
 }
 
 export function statusPath(home: string): string {

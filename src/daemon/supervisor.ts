@@ -39,6 +39,7 @@ import { createJournal } from '../surfaces/journal.js';
 import { formatDuration } from '../core/duration.js';
 import { LIFEGUARD_VERSION } from '../version.js';
 import { startConfigGuard, type GuardView } from './config-guard.js';
+import { startConfigReloader } from './config-reload.js';
 import { executeEffect } from './effects.js';
 import { IncidentDesk } from './incident-desk.js';
 import { InstanceWatcher } from './instance-watcher.js';
@@ -67,7 +68,7 @@ const STATUS_ROUTINE_MS = 5_000;
  * start-up work (so no exit goes unseen), and the config guard before any surface can ask for status.
  */
 export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
-  const config = await loadConfig({ env, cwd });
+  let config = await loadConfig({ env, cwd });
   const clock = steadyClock();
   const now = clock.now;
   const releaseLock = await holdSupervisorLock(config.home, new Date(now()));
@@ -95,6 +96,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
   let desk: IncidentDesk | undefined;
   let guard: Awaited<ReturnType<typeof startConfigGuard>> | undefined;
   let repairHolder: RepairHolder | undefined;
+  let reloader: ReturnType<typeof startConfigReloader> | undefined;
   const early: Array<(d: IncidentDesk) => Promise<void>> = [];
   const toDesk = (work: (d: IncidentDesk) => Promise<void>) => (desk ? void work(desk) : void early.push(work));
 
@@ -223,6 +225,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         ...(seen ? { pm2: seen } : {}),
       };
     }),
+    ...(reloader ? { configFile: reloader.status() } : {}),
+    alertProviders: dispatcher.providerNames,
   });
   // Routine probe results are written every few seconds; a state change within a moment.
   let statusTimer: NodeJS.Timeout | undefined;
@@ -323,12 +327,13 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     repairHolder = holder && holder.who !== 'lifeguard' ? { who: holder.who, what: holder.what } : undefined;
   };
 
-  /** Snapshots the main's config once it has been healthy long enough on a config that validates. */
+  /** Snapshots the main's config as soon as it is healthy on a config that validates; proven once it stayed healthy long enough. */
   const snapshotIfGood = async (reason: string, healthyForMs: number) => {
     const main = watcherOf('main').state;
     const verdict = guard!.verdict();
-    if (main.state !== 'healthy' || now() - main.since < healthyForMs || verdict?.valid !== true) return;
-    await guard!.snapshot(reason, config.snapshots.keep);
+    if (main.state !== 'healthy' || verdict?.valid !== true) return;
+    const proven = now() - main.since >= healthyForMs;
+    await guard!.snapshot(proven ? reason : 'started fine on a valid config', config.snapshots.keep, proven ? 'proven' : 'started');
   };
 
   let ticks = 0;
@@ -368,6 +373,16 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
       }),
     },
   ], log);
+  // Edits of the config file in effect: live sections applied within seconds, the rest reported as pending.
+  reloader = config.source === undefined ? undefined : startConfigReloader({
+    file: config.source, running: () => config, load: () => loadConfig({ env, cwd }), log, host, now, alert: (alert) => dispatcher.enqueue(alert),
+    apply: (next) => {
+      config = next;
+      trackSecrets(next);
+      dispatcher.setProviders(resolveProviders(next.notify).providers);
+      for (const w of watchers) w.reconfigure({ settings: detectorSettings(next), intervalMs: next.probes.intervalMs, retryIntervalMs: next.probes.retryIntervalMs, probeTimeoutMs: next.probes.timeoutMs });
+    },
+  });
   log.info({ flavour: runtime.flavour, providers: providers.map((p) => p.name), instances: watchers.map((w) => ({ name: w.instance.name, port: w.instance.port })) }, 'lifeguard supervising');
 
   const shutdown = (signal: string) => {
@@ -380,6 +395,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     void surfaces?.stop();
     for (const watcher of watchers) watcher.stop();
     channelWatch.stop();
+    reloader?.stop();
     for (const session of sessions) session.close();
     void killRunningGatewayClis()
       .then(() => writeStatus(config.home, currentStatus()))

@@ -18,6 +18,7 @@ import { buildStatusView } from '../surfaces/status-view.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { Pm2Watch, type Pm2Transition } from './pm2-watch.js';
 import type { DaemonStatus } from './status-store.js';
+import { ownerCommand } from '../core/command-line.js';
 
 export interface ToolSurfacesDeps {
   readonly config: LifeguardConfig;
@@ -149,7 +150,7 @@ function pm2Alert(lost: boolean, transition: Pm2Transition, host: string): Alert
       : `The PM2 daemon on ${host} answers again: ${transition.reason}`,
     details: { host, since },
     // Not `pm2 ping`/`resurrect`: with no daemon they start an empty one. The runbook entry "PM2 daemon lost" says what to do.
-    commands: lost ? ['lifeguard status', 'lifeguard diagnose main'] : ['lifeguard status'],
+    commands: lost ? [ownerCommand('status'), ownerCommand('diagnose main')] : [ownerCommand('status')],
     at: since,
     idempotencyKey: `pm2-${lost ? 'lost' : 'back'}-${transition.at}`,
     host,

@@ -4,6 +4,7 @@ import type { DetectorSettings, DetectorSnapshot } from '../detector/types.js';
 import type { EngineSettings, World } from '../incidents/types.js';
 import { leaseHeld } from '../incidents/ladder.js';
 import type { IncidentCore } from '../incidents/types.js';
+import { ownerCommand } from '../core/command-line.js';
 
 /** PM2 statuses in which PM2 itself runs or is about to run the app (it restarts crashes by itself). */
 const ALIVE_STATUSES = new Set(['online', 'launching', 'waiting restart']);
@@ -128,7 +129,7 @@ export function holdOf(f: InstanceFacts): string | undefined {
   if (f.repairHolder) return `${f.repairHolder.who} is running ${f.repairHolder.what}; lifeguard waits for it`;
   const incident = f.incident;
   if (leaseHeld(incident, f.at)) return `the rescue bot holds it until ${new Date(incident!.lease!.until).toISOString()} (incident ${incident!.id})`;
-  if (incident?.frozen) return `incident ${incident.id} waits for a person (R4): lifeguard incident ack ${incident.id}`;
+  if (incident?.frozen) return `incident ${incident.id} waits for a person (R4): ${ownerCommand(`incident ack ${incident.id}`)}`;
   if (f.verdict?.valid === false) return `its config is invalid (${f.verdict.detail}); lifeguard will not restart it into that`;
   return budgetSpent(f);
 }

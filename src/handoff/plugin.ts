@@ -11,6 +11,7 @@ import { gatewayEnvOf } from '../pm2/apps.js';
 import { callGateway } from '../probes/gateway-ws.js';
 import type { GatewayRuntime } from '../runtime/resolve.js';
 import { LIFEGUARD_VERSION } from '../version.js';
+import { ownerCommand } from '../core/command-line.js';
 
 /*
  * The `/lifeguard` chat command lives in a Gateway plugin (plugin/ in this package), installed on the
@@ -92,7 +93,7 @@ async function configGate(rescue: ResolvedInstance): Promise<Gate> {
   try {
     const text = await readTextIfExists(path);
     if (text === undefined) {
-      return rescue.flavour === 'clawdbot' ? { open: true } : { open: false, fixable: false, why: `the rescue has no config yet (${path}; lifeguard up writes one)` };
+      return rescue.flavour === 'clawdbot' ? { open: true } : { open: false, fixable: false, why: `the rescue has no config yet (${path}; ${ownerCommand('up')} writes one)` };
     }
     config = JSON5.parse(text);
   } catch (error) {

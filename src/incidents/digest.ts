@@ -1,6 +1,7 @@
 import type { JournalEntry } from '../surfaces/journal.js';
 import type { Alert } from '../notify/types.js';
 import type { IncidentRecord } from './record.js';
+import { ownerCommand } from '../core/command-line.js';
 
 const DAY_MS = 86_400_000;
 
@@ -40,7 +41,7 @@ export function buildDigest(input: DigestInput): Alert {
     severity: 'info',
     summary: `lifeguard daily digest for ${input.host}: ${lines.join(', ')}`,
     details,
-    commands: ['lifeguard incidents', 'lifeguard status'],
+    commands: [ownerCommand('incidents'), ownerCommand('status')],
     at: new Date(input.at).toISOString(),
     idempotencyKey: `digest-${input.host.replace(/[^A-Za-z0-9-]/g, '_')}-${day}`,
     host: input.host,

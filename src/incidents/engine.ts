@@ -2,6 +2,7 @@ import { severityRank, type AlertEventName, type Severity } from '../notify/type
 import { formatDuration } from '../core/duration.js';
 import { climb, grantLease, RUNG_NAMES } from './ladder.js';
 import { RUNGS, type EngineEffect, type EngineResult, type EngineSettings, type IncidentCore, type Problem, type World } from './types.js';
+import { ownerCommand } from '../core/command-line.js';
 
 const PROBLEM_RANK: Readonly<Record<Problem, number>> = { degraded: 0, 'config-invalid': 1, down: 2 };
 
@@ -189,7 +190,7 @@ class Steps {
       // Why it came to this: the escalations of this climb, the one that says most first.
       const reasons = climbed.effects.flatMap((e) => (e.type === 'note' ? [e.text.replace(/^R\d → R\d \([^)]*\): /, '')] : []));
       const why = reasons.filter((r) => !/not available|switched off|not handed to itself/.test(r)).at(-1) ?? reasons.at(-1) ?? 'automation cannot fix it';
-      this.alert('escalated', 'critical', `${world.instance} Gateway needs you (automation frozen until: lifeguard incident ack ${this.core.id}): ${why}. ${this.core.summary}`);
+      this.alert('escalated', 'critical', `${world.instance} Gateway needs you (automation frozen until: ${ownerCommand(`incident ack ${this.core.id}`)}): ${why}. ${this.core.summary}`);
     }
   }
 

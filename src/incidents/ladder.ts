@@ -124,10 +124,11 @@ function decide(core: IncidentCore, world: World, settings: EngineSettings): Dec
       if (core.attempts.R2 > 0 && elapsed < settings.restoreDeadlineMs) return { type: 'stay' };
       const skip = restoreUnavailable(world, configBad);
       if (skip) return { type: 'escalate', to: 'R3', reason: skip };
+      if (settings.restoreAttempts === 0) return { type: 'escalate', to: 'R3', reason: 'restoring is switched off (escalation.restoreAttempts: 0)' };
       if (core.attempts.R2 >= settings.restoreAttempts) {
         return { type: 'escalate', to: 'R3', reason: `not healthy ${Math.round(settings.restoreDeadlineMs / 1000)} s after restoring the last-known-good config` };
       }
-      const from = world.restoreSource === 'gateway' ? "the Gateway's own last-known-good copy" : "lifeguard's newest snapshot";
+      const from = world.restoreSource === 'gateway' ? "the Gateway's own last-known-good copy" : "lifeguard's best snapshot";
       return { type: 'act', action: 'restore', reason: `restoring the config from ${from} and restarting` };
     }
     case 'R3':

@@ -1,6 +1,7 @@
 import type { Alert, AlertEventName } from '../notify/types.js';
 import { RUNG_NAMES } from './ladder.js';
 import type { EngineEffect, IncidentAction, IncidentCore, Rung } from './types.js';
+import { ownerCommand } from '../core/command-line.js';
 
 export type TimelineKind = 'state' | 'probe' | 'pm2' | 'guard' | 'action' | 'alert' | 'delivery' | 'note' | 'audit';
 
@@ -142,9 +143,9 @@ function buildAlert(record: IncidentRecord, effect: Extract<EngineEffect, { type
 }
 
 function commandsFor(record: IncidentRecord, event: AlertEventName): string[] {
-  if (event === 'resolved') return [`lifeguard incident show ${record.id}`];
-  const commands = [`lifeguard incident show ${record.id}`];
-  if (record.frozen || !record.ack) commands.push(`lifeguard incident ack ${record.id}`);
-  if (record.problem === 'config-invalid' || record.classification === 'config-invalid') commands.push(`lifeguard config diff ${record.instance}`);
+  if (event === 'resolved') return [ownerCommand(`incident show ${record.id}`)];
+  const commands = [ownerCommand(`incident show ${record.id}`)];
+  if (record.frozen || !record.ack) commands.push(ownerCommand(`incident ack ${record.id}`));
+  if (record.problem === 'config-invalid' || record.classification === 'config-invalid') commands.push(ownerCommand(`config diff ${record.instance}`));
   return commands;
 }

@@ -5,6 +5,7 @@ import { UserError } from '../core/errors.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
 import { redactStrings } from '../secrets/redact.js';
 import type { IncidentRecord } from './record.js';
+import { ownerCommand } from '../core/command-line.js';
 
 /** `main-20261125-210347Z`: the instance and the opening time (see incidentIdFor). */
 const INCIDENT_ID = /^[a-z][a-z0-9]*-\d{8}-\d{6}Z$/;
@@ -16,7 +17,7 @@ export function incidentsDir(home: string): string {
 /** Refuses anything that is not an incident id (a path, `..`, a typo) before it reaches the file system. */
 export function incidentPath(home: string, id: string): string {
   if (!INCIDENT_ID.test(id)) {
-    throw new UserError(`"${id}" is not an incident id (they look like main-20261125-210347Z); list them with: lifeguard incidents`, 2);
+    throw new UserError(`"${id}" is not an incident id (they look like main-20261125-210347Z); list them with: ${ownerCommand('incidents')}`, 2);
   }
   return join(incidentsDir(home), `${id}.json`);
 }
@@ -28,7 +29,7 @@ export async function readIncident(home: string, id: string): Promise<IncidentRe
 
 export async function requireIncident(home: string, id: string): Promise<IncidentRecord> {
   const record = await readIncident(home, id);
-  if (!record) throw new UserError(`no incident ${id}; list them with: lifeguard incidents`, 2);
+  if (!record) throw new UserError(`no incident ${id}; list them with: ${ownerCommand('incidents')}`, 2);
   return record;
 }
 

@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type LifeguardConfig } from '../config/load.js';
+import { loadConfig, locateConfigFile, resolveLifeguardHome, resolveUserHome, starterConfigPath, type LifeguardConfig } from '../config/load.js';
+import { recordConfigInEffect } from '../config/in-effect.js';
+import { writeStarterConfig } from '../config/starter.js';
+import { withProgress } from './progress.js';
 import { ensureGatewayConfig } from '../config/gateway-config.js';
 import { resolveInstances, type ResolvedInstances } from '../config/resolve-instances.js';
 import { INSTANCE_NAMES } from '../config/schema.js';
@@ -43,6 +46,7 @@ export async function checkIsolation(instances: ResolvedInstances): Promise<Isol
  * instances. Only then are missing Gateway configs written; an existing one is never touched.
  */
 export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan> {
+  await ensureConfigFile(options);
   const config = await loadConfig({ env: options.env, cwd: options.cwd });
   // Check before installing anything: a refused config should not cost a Gateway download first.
   const installed = await resolveGatewayRuntime(config, { env: options.env, provision: false, progress: options.progress })
@@ -66,7 +70,7 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
   if (skill.state === 'installed' || skill.state === 'updated') options.progress(`${skill.state === 'installed' ? 'Installed' : 'Updated'} the lifeguard skill for the rescue bot: ${skill.path}`);
   if (skill.state === 'kept-user-edit') options.progress(`The lifeguard skill at ${skill.path} was edited by hand; it is kept, and the new version is beside it as SKILL.md.lifeguard-new.`);
   // The /lifeguard chat command, on the rescue only.
-  const plugin = await installPlugin(instances.rescue, runtime, { userHome: config.userHome, lifeguardHome: config.home });
+  const plugin = await withProgress(options.progress, 'Installing the /lifeguard chat plugin in the rescue', () => installPlugin(instances.rescue, runtime, { userHome: config.userHome, lifeguardHome: config.home }), { quiet: true });
   if (plugin.changed || plugin.state !== 'current') options.progress(`/lifeguard chat plugin: ${plugin.detail}`);
   const apps = buildApps({
     runtime,
@@ -82,5 +86,16 @@ export async function prepareLaunch(options: PrepareOptions): Promise<LaunchPlan
     logLevel: options.env.LIFEGUARD_LOG_LEVEL,
   });
   await securePrivatePaths(config.home, apps.flatMap((app) => [app.out_file, app.error_file]));
+  // Pinned into every app above; recorded so that commands run from any folder read the same file.
+  if (config.source) await recordConfigInEffect(config.home, config.source);
   return { config, runtime, instances, apps };
+}
+
+/** A machine without a lifeguard config gets the commented starter in $LIFEGUARD_HOME; an existing file is never touched. */
+async function ensureConfigFile(options: PrepareOptions): Promise<void> {
+  const userHome = resolveUserHome(options.env);
+  const home = resolveLifeguardHome(options.env, userHome);
+  if (locateConfigFile(options.env, options.cwd, home, userHome) !== undefined) return;
+  const path = starterConfigPath(home);
+  if (await writeStarterConfig(path)) options.progress(`Wrote a starter lifeguard config (built-in defaults, no alert destination yet): ${path}`);
 }

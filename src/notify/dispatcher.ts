@@ -42,12 +42,28 @@ export class Dispatcher {
   private readonly wakers = new Map<string, () => void>();
   private readonly backoff = new Map<string, Backoff>();
   private readonly stopping = new AbortController();
+  private providers: readonly ConfiguredProvider[];
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    this.providers = deps.providers;
+  }
+
+  /**
+   * Sends through these providers from now on (the config was edited). A delivery already queued for a
+   * provider that is gone fails as "no longer configured"; one that stays keeps its queue and retries.
+   */
+  setProviders(providers: readonly ConfiguredProvider[]): void {
+    this.providers = providers;
+    void this.resume();
+  }
+
+  get providerNames(): string[] {
+    return this.providers.map((p) => p.name);
+  }
 
   /** Queues an alert for every provider that wants it, then sends. */
   async enqueue(alert: Alert): Promise<Delivery[]> {
-    const added = await queueAlert(this.deps.outbox, this.deps.providers, alert, this.deps.now());
+    const added = await queueAlert(this.deps.outbox, this.providers, alert, this.deps.now());
     for (const delivery of added) this.deps.onUpdate(delivery);
     for (const name of new Set(added.map((d) => d.provider))) this.kick(name);
     return added;
@@ -132,7 +148,7 @@ export class Dispatcher {
 
   /** One attempt for one delivery. */
   private async deliverOnce(queued: Delivery): Promise<'delivered' | 'retry' | 'settled'> {
-    const provider = this.deps.providers.find((p) => p.name === queued.provider);
+    const provider = this.providers.find((p) => p.name === queued.provider);
     if (!provider) {
       await this.settle({ ...queued, status: 'failed', lastError: 'provider no longer configured' });
       return 'settled';

@@ -36,7 +36,7 @@ export interface AppsContext {
   readonly cliScript: string;
   /** Absolute path of the supervisor's entry (dist/supervise.js). */
   readonly superviseScript: string;
-  /** The lifeguard config file, if any, so the supervisor reads the same one. */
+  /** The lifeguard config file in effect, pinned into every app so that each one reads the same file. */
   readonly configSource: string | undefined;
   /** Node that runs lifeguard itself. */
   readonly lifeguardNode: string;
@@ -88,6 +88,7 @@ export function gatewayEnvOf(
  */
 export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEnv: Readonly<Record<string, string>> = {}): Pm2App {
   const logs = logFilesOf(ctx.lifeguardHome, instance.appName);
+  const pinned = ctx.configSource ? { LIFEGUARD_CONFIG: ctx.configSource } : {};
   return {
     name: instance.appName,
     script: ctx.runtime.node,
@@ -96,7 +97,7 @@ export function gatewayApp(instance: ResolvedInstance, ctx: AppsContext, extraEn
     cwd: instance.stateDir,
     // PM2 otherwise passes the caller's whole environment (and its secrets) to the app.
     filter_env: [''],
-    env: { ...gatewayEnvOf(instance, ctx), ...extraEnv },
+    env: { ...gatewayEnvOf(instance, ctx), ...pinned, ...extraEnv },
     autorestart: true,
     min_uptime: 30_000,
     max_restarts: 1_000,
@@ -123,8 +124,7 @@ export function buildApps(ctx: AppsContext): Pm2App[] {
       LIFEGUARD_MAIN_STATE_DIR: main.stateDir,
       LIFEGUARD_MAIN_PORT: String(main.port),
       LIFEGUARD_CLI: lifeguardCli,
-      // The repair commands the rescue agent runs must find the same config and the same PM2 as the supervisor.
-      ...(ctx.configSource ? { LIFEGUARD_CONFIG: ctx.configSource } : {}),
+      // The repair commands the rescue agent runs must find the same PM2 as the supervisor (and the same config: above).
       PM2_HOME: ctx.pm2Home,
       LIFEGUARD_GATEWAY_BIN: ctx.runtime.entry,
       LIFEGUARD_GATEWAY_NODE: ctx.runtime.node,

@@ -11,6 +11,8 @@ export interface RuntimePin {
   readonly entry: string;
   readonly extraDependencies: Readonly<Record<string, string>>;
   readonly overrides: Readonly<Record<string, string>>;
+  /** Size of the installed node_modules, measured once, for the install's progress in percent (unset: bytes only). */
+  readonly installedBytes?: number;
 }
 
 export const RUNTIME_PINS: Readonly<Record<Flavour, RuntimePin>> = {
@@ -22,6 +24,7 @@ export const RUNTIME_PINS: Readonly<Record<Flavour, RuntimePin>> = {
     entry: 'openclaw.mjs',
     extraDependencies: {},
     overrides: {},
+    installedBytes: 201_000_000,
   },
   clawdbot: {
     packageName: 'clawdbot',

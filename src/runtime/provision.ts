@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Flavour } from '../config/schema.js';
 import { writeFileAtomically } from '../core/fs.js';
 import { RUNTIME_PINS } from './pins.js';
+import { describeBytes, directoryBytes, megabytes, withProgress } from '../launch/progress.js';
 
 export interface ProvisionedRuntime {
   readonly flavour: Flavour;
@@ -62,11 +63,12 @@ export async function provisionRuntime(
     overrides: pin.overrides,
   };
   await writeFileAtomically(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
-  progress(`Installing ${pin.packageName}@${pin.version} with Node ${pin.nodeVersion} into ${dir} (about a minute)...`);
+  const size = pin.installedBytes ? `, about ${megabytes(pin.installedBytes)} from the npm registry` : ' from the npm registry';
   const npm = process.env.npm_execpath && process.env.npm_execpath.endsWith('.js')
     ? { command: process.execPath, args: [process.env.npm_execpath] }
     : { command: 'npm', args: [] as string[] };
-  await new Promise<void>((resolve, reject) => {
+  const modules = join(dir, 'node_modules');
+  await withProgress(progress, `Installing ${pin.packageName}@${pin.version} with Node ${pin.nodeVersion} into ${dir}${size}`, () => new Promise<void>((resolve, reject) => {
     const child = spawn(
       npm.command,
       [...npm.args, 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error', '--no-package-lock'],
@@ -78,21 +80,16 @@ export async function provisionRuntime(
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    const ticker = setInterval(() => progress('  ...still installing'), 15_000);
-    child.on('error', (error) => {
-      clearInterval(ticker);
-      reject(new Error(`could not run npm: ${error.message}`));
-    });
+    child.on('error', (error) => reject(new Error(`could not run npm: ${error.message}`)));
     child.on('close', (code) => {
-      clearInterval(ticker);
       if (code === 0) resolve();
       else reject(new Error(`npm install failed with exit code ${code}:\n${output.trim()}`));
     });
-  });
+  }), { detail: async () => describeBytes(await directoryBytes(modules), pin.installedBytes) });
   if (!existsSync(runtime.entry) || !existsSync(runtime.node)) throw new Error(`npm install finished but ${runtime.entry} or ${runtime.node} is missing`);
   // OpenClaw finishes its skipped install steps on its first run, writing into node_modules; do it now,
   // so the Gateway under PM2 never needs to write there.
-  await runOnce(runtime.node, [runtime.entry, '--version']);
+  await withProgress(progress, `Finishing the ${pin.packageName} install (its first run)`, () => runOnce(runtime.node, [runtime.entry, '--version']));
   await writeFileAtomically(markerPath(dir), `${expectedMarker(flavour)}\n`, 0o644);
   progress(`Installed ${pin.packageName}@${pin.version}.`);
   return runtime;

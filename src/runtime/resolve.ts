@@ -6,6 +6,7 @@ import type { Flavour } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { RUNTIME_PINS } from './pins.js';
 import { isProvisioned, provisionRuntime, runtimeLayout } from './provision.js';
+import { ownerCommand } from '../core/command-line.js';
 
 export interface GatewayRuntime {
   readonly flavour: Flavour;
@@ -51,7 +52,7 @@ export async function resolveGatewayRuntime(config: LifeguardConfig, options: Re
   const dir = runtimeDir(config.home, flavour);
   const layout = runtimeLayout(dir, flavour);
   if (!isProvisioned(layout) && !options.provision) {
-    throw new UserError(`No ${flavour} Gateway found (none on PATH, gateway.bin unset, nothing in ${dir}).\nFix: run \`npm start\` (or \`lifeguard up\`) once to install the pinned ${flavour}, or set gateway.bin.`);
+    throw new UserError(`No ${flavour} Gateway found (none on PATH, gateway.bin unset, nothing in ${dir}).\nFix: run \`npm start\` (or \`${ownerCommand('up')}\`) once to install the pinned ${flavour}, or set gateway.bin.`);
   }
   const runtime = await provisionRuntime(dir, flavour, options.progress);
   return {

@@ -26,7 +26,15 @@ const metaSchema = z.object({
   bytes: z.number().int().nonnegative(),
   reason: z.string(),
   sourcePath: z.string(),
+  // Snapshots from before grades existed were all taken after snapshots.healthyForMs of health.
+  grade: z.enum(['started', 'proven']).default('proven'),
 });
+
+/**
+ * `started`: the main came up healthy on it (kept at once, so a restore exists from the first healthy
+ * start); `proven`: it then stayed healthy for snapshots.healthyForMs. A restore prefers proven ones.
+ */
+export type SnapshotGrade = 'started' | 'proven';
 
 export interface SnapshotMeta {
   readonly id: string;
@@ -40,6 +48,7 @@ export interface SnapshotMeta {
   readonly reason: string;
   /** The config file the content was read from. */
   readonly sourcePath: string;
+  readonly grade: SnapshotGrade;
 }
 
 export interface Snapshot extends SnapshotMeta {
@@ -56,6 +65,7 @@ export interface TakeSnapshotOptions {
   /** How many snapshots to keep; the least recently confirmed beyond that are deleted. */
   readonly keep: number;
   readonly reason: string;
+  readonly grade: SnapshotGrade;
 }
 
 export interface TakeSnapshotResult {
@@ -72,7 +82,7 @@ export function snapshotDir(home: string, instance: InstanceName): string {
 
 /**
  * Saves `content` as a snapshot, unless one with the same content exists; that one then becomes the
- * newest again (the config went back to it), so the latest snapshot is always the last good config.
+ * newest again (the config went back to it), and is promoted if it is now proven (never demoted).
  */
 export async function takeSnapshot(options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
   const { home, instance, content, at } = options;
@@ -84,7 +94,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<TakeSn
   const hash = sha256(content);
   const existing = (await listSnapshots(home, instance)).find((snapshot) => snapshot.hash === hash);
   const snapshot: SnapshotMeta = existing
-    ? { ...existing, confirmedAt: Math.max(existing.confirmedAt, at) }
+    ? { ...existing, confirmedAt: Math.max(existing.confirmedAt, at), ...(existing.grade === 'started' && options.grade === 'proven' ? { grade: 'proven', reason: options.reason } : {}) }
     : {
         id: `${compactUtc(at)}-${hash.slice(0, 8)}`,
         takenAt: at,
@@ -93,6 +103,7 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<TakeSn
         bytes: Buffer.byteLength(content, 'utf8'),
         reason: options.reason,
         sourcePath: options.sourcePath,
+        grade: options.grade,
       };
   if (!existing) await writeFileAtomically(contentPath(dir, snapshot.id), content, 0o600);
   await writeFileAtomically(metaPath(dir, snapshot.id), `${JSON.stringify(snapshot, null, 2)}\n`, 0o600);
@@ -100,8 +111,20 @@ export async function takeSnapshot(options: TakeSnapshotOptions): Promise<TakeSn
   return { taken: !existing, snapshot, pruned };
 }
 
-/** The complete snapshots of an instance, newest (most recently confirmed) first. */
+/**
+ * The complete snapshots of an instance, best first: proven ones before those that only started fine,
+ * each newest (most recently confirmed) first. The first is what a restore (R2, `config restore`) uses.
+ */
 export async function listSnapshots(home: string, instance: InstanceName): Promise<SnapshotMeta[]> {
+  return (await listByConfirmation(home, instance)).sort((a, b) => gradeRank(b.grade) - gradeRank(a.grade));
+}
+
+function gradeRank(grade: SnapshotGrade): number {
+  return grade === 'proven' ? 1 : 0;
+}
+
+/** Newest (most recently confirmed) first. */
+async function listByConfirmation(home: string, instance: InstanceName): Promise<SnapshotMeta[]> {
   const dir = snapshotDir(home, instance);
   let names: string[];
   try {
@@ -156,7 +179,8 @@ async function readVerified(home: string, instance: InstanceName, meta: Snapshot
 
 async function prune(home: string, instance: InstanceName, keep: number): Promise<string[]> {
   const dir = snapshotDir(home, instance);
-  const surplus = (await listSnapshots(home, instance)).slice(keep);
+  // The least recently confirmed go, whatever their grade: a config that just started fine stays.
+  const surplus = (await listByConfirmation(home, instance)).slice(keep);
   for (const { id } of surplus) {
     // Metadata first: a half-deleted snapshot is then simply no longer listed.
     await rm(metaPath(dir, id), { force: true });

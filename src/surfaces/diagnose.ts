@@ -2,6 +2,7 @@ import { summarizeVerdict, type ConfigVerdict } from '../guard/validate-config.j
 import type { TimelineEntry } from '../incidents/record.js';
 import type { JournalEntry } from './journal.js';
 import { formatDuration } from '../core/duration.js';
+import { ownerCommand } from '../core/command-line.js';
 
 /** What `lifeguard diagnose` concludes about one Gateway. */
 export const VERDICTS = ['healthy', 'degraded', 'down', 'config-invalid', 'port-conflict', 'not-running', 'unknown'] as const;
@@ -65,7 +66,7 @@ const RESTARTING = new Set(['launching', 'waiting restart', 'stopping']);
 /** Decides the verdict, its one-line summary and the commands that would fix it. Pure. */
 export function diagnose(f: DiagnoseFacts): Diagnosis {
   const { verdict, summary, fix } = decide(f);
-  const incidentFix = f.incident?.status === 'open' && verdict === 'healthy' ? [`lifeguard incident resolve ${f.incident.id}`] : [];
+  const incidentFix = f.incident?.status === 'open' && verdict === 'healthy' ? [ownerCommand(`incident resolve ${f.incident.id}`)] : [];
   return {
     instance: f.instance,
     verdict,
@@ -94,8 +95,8 @@ function decide(f: DiagnoseFacts): { verdict: Verdict; summary: string; fix: str
       verdict: 'config-invalid',
       summary: `${name}'s config is invalid (${f.config.detail}); ${running}`,
       fix: restore
-        ? [`lifeguard config diff ${name}`, `lifeguard config restore ${name}`]
-        : [`lifeguard config validate ${name}`, `edit ${f.configPath} to fix: ${f.config.issues[0] ?? f.config.detail}`, `lifeguard restart ${name}`],
+        ? [ownerCommand(`config diff ${name}`), ownerCommand(`config restore ${name}`)]
+        : [ownerCommand(`config validate ${name}`), `edit ${f.configPath} to fix: ${f.config.issues[0] ?? f.config.detail}`, ownerCommand(`restart ${name}`)],
     };
   }
 
@@ -105,15 +106,15 @@ function decide(f: DiagnoseFacts): { verdict: Verdict; summary: string; fix: str
     const stop = intruder.pid === null
       ? `find and stop what holds port ${f.port.port} (it belongs to another user): ss -ltnp 'sport = :${f.port.port}'`
       : intruder.instance !== null && intruder.instance !== name
-        ? `give ${name} and ${intruder.instance} different ports in lifeguard.json5, then check with: lifeguard check`
+        ? `give ${name} and ${intruder.instance} different ports in lifeguard.json5, then check with: ${ownerCommand('check')}`
         : `kill ${intruder.pid}   # ${who}`;
-    return { verdict: 'port-conflict', summary: `port ${f.port.port} is held by ${who}, not by ${name}'s Gateway under PM2`, fix: [stop, `lifeguard restart ${name}`] };
+    return { verdict: 'port-conflict', summary: `port ${f.port.port} is held by ${who}, not by ${name}'s Gateway under PM2`, fix: [stop, ownerCommand(`restart ${name}`)] };
   }
 
   if (!f.pm2.reachable) {
     return f.probes.live
-      ? { verdict: 'unknown', summary: `${name} answers on port ${f.port.port}, but the PM2 daemon is not reachable, so nothing watches or restarts it`, fix: ['lifeguard status', 'lifeguard up'] }
-      : { verdict: 'not-running', summary: `the PM2 daemon is not running, so ${name} is not either`, fix: ['lifeguard up'] };
+      ? { verdict: 'unknown', summary: `${name} answers on port ${f.port.port}, but the PM2 daemon is not reachable, so nothing watches or restarts it`, fix: [ownerCommand('status'), ownerCommand('up')] }
+      : { verdict: 'not-running', summary: `the PM2 daemon is not running, so ${name} is not either`, fix: [ownerCommand('up')] };
   }
 
   const status = f.pm2.status ?? 'unknown';
@@ -122,11 +123,11 @@ function decide(f: DiagnoseFacts): { verdict: Verdict; summary: string; fix: str
       return {
         verdict: 'down',
         summary: `${name} keeps exiting: PM2 is restarting it (${status}, ${f.pm2.restarts ?? '?'} restarts)${lastExit}`,
-        fix: [`lifeguard logs ${name} --lines 100`, ...(f.snapshots.count > 0 && !f.snapshots.matchesCurrent ? [`lifeguard config diff ${name}`] : [])],
+        fix: [ownerCommand(`logs ${name} --lines 100`), ...(f.snapshots.count > 0 && !f.snapshots.matchesCurrent ? [ownerCommand(`config diff ${name}`)] : [])],
       };
     }
-    if (status === 'not registered') return { verdict: 'not-running', summary: `${name} is not registered in PM2`, fix: ['lifeguard up'] };
-    return { verdict: 'not-running', summary: `${name} is not running (PM2: ${status})${lastExit}`, fix: [`lifeguard restart ${name}`] };
+    if (status === 'not registered') return { verdict: 'not-running', summary: `${name} is not registered in PM2`, fix: [ownerCommand('up')] };
+    return { verdict: 'not-running', summary: `${name} is not running (PM2: ${status})${lastExit}`, fix: [ownerCommand(`restart ${name}`)] };
   }
 
   const uptime = f.pm2.uptimeMs === null ? '' : `, up ${formatDuration(f.pm2.uptimeMs)}`;
@@ -135,15 +136,15 @@ function decide(f: DiagnoseFacts): { verdict: Verdict; summary: string; fix: str
     return { verdict: 'healthy', summary: `${name} is healthy: answered in ${f.probes.latencyMs} ms (pid ${f.pm2.pid ?? '?'}${uptime})${config}`, fix: [] };
   }
   if (f.probes.live) {
-    return { verdict: 'degraded', summary: `${name} is live but not ready: ${f.probes.detail}`, fix: [`lifeguard logs ${name} --lines 100`] };
+    return { verdict: 'degraded', summary: `${name} is live but not ready: ${f.probes.detail}`, fix: [ownerCommand(`logs ${name} --lines 100`)] };
   }
   const starting = f.pm2.uptimeMs !== null && f.pm2.uptimeMs < f.startupGraceMs;
   return {
     verdict: 'down',
     summary: `${name} runs (pid ${f.pm2.pid ?? '?'}${uptime}) but does not answer: ${f.probes.detail}`,
     fix: starting
-      ? [`lifeguard diagnose ${name}   # again in a minute: it started ${formatDuration(f.pm2.uptimeMs ?? 0)} ago and a Gateway takes 10-60 s to come up`]
-      : [`lifeguard logs ${name} --lines 100`, `lifeguard restart ${name}`],
+      ? [ownerCommand(`diagnose ${name}   # again in a minute: it started ${formatDuration(f.pm2.uptimeMs ?? 0)} ago and a Gateway takes 10-60 s to come up`)]
+      : [ownerCommand(`logs ${name} --lines 100`), ownerCommand(`restart ${name}`)],
   };
 }
 
@@ -246,7 +247,7 @@ export function renderDiagnosis(d: Diagnosis): string {
     `  config     ${d.config.valid === true ? 'valid' : d.config.valid === false ? 'INVALID' : 'not checked'}: ${d.config.detail}`,
     `  port       ${d.port.port}: ${holders}`,
     `  PM2        ${pm2}`,
-    `  incident   ${d.incident ? `${d.incident.id} at ${d.incident.rung} (${d.incident.status}): lifeguard incident show ${d.incident.id}` : 'none open'}`,
+    `  incident   ${d.incident ? `${d.incident.id} at ${d.incident.rung} (${d.incident.status}): ${ownerCommand(`incident show ${d.incident.id}`)}` : 'none open'}`,
     `  snapshots  ${snapshots}`,
   ];
   if (d.recentExits.length > 0) {

@@ -1,6 +1,7 @@
 import { RUNG_NAMES } from '../incidents/ladder.js';
 import type { IncidentRecord } from '../incidents/record.js';
 import { formatDuration } from '../core/duration.js';
+import { ownerCommand } from '../core/command-line.js';
 
 const time = (at: number) => new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
@@ -49,7 +50,7 @@ export function renderIncident(r: IncidentRecord, now: number): string {
   lines.push('', 'Timeline:');
   for (const e of r.timeline) lines.push(`  ${time(e.at)}  ${e.kind.padEnd(8)} ${e.text}`);
   if (r.status === 'open') {
-    lines.push('', 'Next:', `  lifeguard status`, ...(r.ack ? [] : [`  lifeguard incident ack ${r.id}`]), `  lifeguard incident resolve ${r.id}   (once it is fixed)`);
+    lines.push('', 'Next:', `  ${ownerCommand('status')}`, ...(r.ack ? [] : [`  ${ownerCommand(`incident ack ${r.id}`)}`]), `  ${ownerCommand(`incident resolve ${r.id}`)}   # once it is fixed`);
   }
   return lines.join('\n');
 }

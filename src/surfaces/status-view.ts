@@ -1,6 +1,8 @@
 import { formatDuration } from '../core/duration.js';
 import type { AppStatus } from '../pm2/app-status.js';
 import type { DaemonStatus, InstanceStatus } from '../daemon/status-store.js';
+import { ownerCommand } from '../core/command-line.js';
+import { noAlertsWarning } from '../launch/what-next.js';
 
 export interface InstanceView {
   readonly instance: string;
@@ -24,6 +26,12 @@ export interface InstanceView {
 
 export interface StatusView {
   readonly supervisor: { running: boolean; pid: number | null; updatedAt: string | null; note: string | null };
+  /** Absolute path of the lifeguard config file in effect (the supervisor's; else the one this command found). */
+  readonly configFile: string | null;
+  /** The latest edit of that file: sections waiting for a restart (and the command that applies them), or why it was rejected. */
+  readonly configEdit: { pending: string[]; pendingFix: string | null; error: string | null; appliedAt: string | null } | null;
+  /** The alert destinations in force; empty: nobody is told. Null while the supervisor has not said. */
+  readonly alertProviders: string[] | null;
   readonly instances: InstanceView[];
 }
 
@@ -36,6 +44,7 @@ export function buildStatusView(
   apps: readonly AppStatus[] | undefined,
   now: number,
   instances: ReadonlyArray<{ name: string; appName: string; port?: number }>,
+  configSource?: string,
 ): StatusView {
   const stale = daemon === undefined || now - daemon.updatedAt > STALE_MS;
   const supervisorApp = apps?.find((a) => a.name === 'lifeguard');
@@ -53,6 +62,16 @@ export function buildStatusView(
       updatedAt: daemon ? new Date(daemon.updatedAt).toISOString() : null,
       note,
     },
+    configFile: daemon?.configFile?.file ?? configSource ?? null,
+    configEdit: daemon?.configFile
+      ? {
+        pending: daemon.configFile.pending.map((p) => p.section),
+        pendingFix: daemon.configFile.pendingFix ?? null,
+        error: daemon.configFile.error ?? null,
+        appliedAt: daemon.configFile.appliedAt ? new Date(daemon.configFile.appliedAt).toISOString() : null,
+      }
+      : null,
+    alertProviders: daemon?.alertProviders ? [...daemon.alertProviders] : null,
     instances: instances.map((spec) => {
       const recorded: InstanceStatus | undefined = daemon?.instances.find((i) => i.instance === spec.name);
       const app = apps?.find((a) => a.name === spec.appName);
@@ -85,6 +104,12 @@ export function renderStatus(view: StatusView): string {
   const lines: string[] = [];
   const sup = view.supervisor;
   lines.push(`lifeguard supervisor: ${sup.running ? `running (pid ${sup.pid})` : 'NOT running'}${sup.note ? ` (${sup.note})` : ''}`);
+  lines.push(`config file  ${view.configFile ?? 'none (built-in defaults)'}`);
+  const edit = view.configEdit;
+  if (edit?.error) lines.push(`  edit REJECTED, the last good settings stay in force: ${edit.error.split('\n').join('\n  ')}`);
+  if (edit && edit.pending.length > 0) lines.push(`  edited ${edit.pending.join(', ')}: waits for a restart (${edit.pendingFix})`);
+  if (view.alertProviders?.length === 0) lines.push(`alerts       NONE: ${noAlertsWarning(view.configFile ?? undefined)}`);
+  else if (view.alertProviders) lines.push(`alerts       ${view.alertProviders.join(', ')}`);
   for (const i of view.instances) {
     lines.push('');
     lines.push(`${i.instance}: ${i.state.toUpperCase()}${i.classification ? ` [${i.classification}]` : ''}`);
@@ -92,8 +117,8 @@ export function renderStatus(view: StatusView): string {
     lines.push(`  process    pid ${i.pid ?? '-'}, PM2 ${i.pm2Status}, restarts ${i.restarts ?? '-'}, uptime ${i.uptimeMs === null ? '-' : formatDuration(i.uptimeMs)}`);
     lines.push(`  port       ${i.port ?? '-'}`);
     if (i.config) lines.push(`  config     ${i.config.valid === true ? 'valid' : i.config.valid === false ? 'INVALID' : 'not checked'}: ${i.config.detail}`);
-    if (i.incident) lines.push(`  incident   ${i.incident.id} at ${i.incident.rung}${i.incident.frozen ? ' (frozen: waits for an ack)' : ''}: lifeguard incident show ${i.incident.id}`);
-    if (i.pausedUntil) lines.push(`  paused     until ${i.pausedUntil} (lifeguard resume ${i.instance})`);
+    if (i.incident) lines.push(`  incident   ${i.incident.id} at ${i.incident.rung}${i.incident.frozen ? ' (frozen: waits for an ack)' : ''}: ${ownerCommand(`incident show ${i.incident.id}`)}`);
+    if (i.pausedUntil) lines.push(`  paused     until ${i.pausedUntil} (${ownerCommand(`resume ${i.instance}`)})`);
     if (i.automationHeld) lines.push(`  held       no automated restart: ${i.automationHeld}`);
     lines.push(`  last probe ${i.lastProbe ? `${i.lastProbe.ok ? (i.lastProbe.ready ? 'ok' : 'live, not ready') : 'FAILED'} in ${i.lastProbe.latencyMs} ms at ${i.lastProbe.at}: ${i.lastProbe.detail}` : '-'}`);
   }

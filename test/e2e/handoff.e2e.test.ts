@@ -1,5 +1,5 @@
 /**
- * End-to-end R3 against the real OpenClaw Gateways under a real PM2: with no last-known-good to restore,
+ * End-to-end R3 against the real OpenClaw Gateways under a real PM2: with no restore to try (R2 off),
  * a crash on a broken config is handed to the rescue bot (brief in its workspace, lease, the main fenced),
  * and the "rescue" (this test, running the commands the brief lists) repairs it and closes the incident.
  */
@@ -29,8 +29,8 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
     lg = await startAlertedRun({
       flavour: 'openclaw',
       config: [
-        // No last-known-good: R2 has nothing to restore, so the ladder goes on to the rescue.
-        "  snapshots: { healthyForMs: 86400000, schedule: '' },",
+        // R2 off (a last-known-good exists from the first healthy start): the ladder goes on to the rescue.
+        '  escalation: { restoreAttempts: 0 },',
         '  handoff: { leaseMs: 60000, ackDeadlineMs: 30000 },',
       ],
       eventPollMs: 200,
@@ -61,7 +61,7 @@ describe('R3: handing the main to the rescue bot (OpenClaw)', { timeout: 20 * 60
   });
 
   let id = '';
-  it('a crash on a broken config with nothing to restore is handed to the rescue: brief written, lease granted, main fenced', { timeout: 5 * 60_000 }, async () => {
+  it('a crash on a broken config with no restore to try is handed to the rescue: brief written, lease granted, main fenced', { timeout: 5 * 60_000 }, async () => {
     assert.ok(ready);
     const good = readFileSync(mainConfig(), 'utf8');
     writeFileSync(`${run.dir}/good.json`, good);

@@ -9,7 +9,7 @@ export function sampleAlert(overrides: Partial<Alert> = {}): Alert {
     severity: 'critical',
     summary: 'main Gateway down: health RPC unanswered for 6 s',
     details: { classification: 'hung', reason: 'health timed out 3 times in a row', action: 'restarted through PM2 (1 of 2)' },
-    commands: ['lifeguard incident show inc-20261125-0914-main', 'lifeguard logs main'],
+    commands: ['npx lifeguard incident show inc-20261125-0914-main', 'npx lifeguard logs main'],
     at: '2026-11-25T09:14:03.120Z',
     idempotencyKey: 'inc-20261125-0914-main:down:1',
     host: 'vps1',

@@ -104,23 +104,23 @@ describe('/lifeguard parsing', () => {
 
 describe('CLI suggestions in chat form', () => {
   it('maps the repair commands to /lifeguard and leaves the machine-only ones out', () => {
-    assert.equal(chatCommandFor('lifeguard config restore main'), '/lifeguard restore');
-    assert.equal(chatCommandFor('lifeguard restart main'), '/lifeguard restart main');
-    assert.equal(chatCommandFor('lifeguard incident resolve main-20261125-210347Z'), '/lifeguard resolve main-20261125-210347Z');
-    assert.equal(chatCommandFor('lifeguard incident show main-20261125-210347Z'), '/lifeguard incident main-20261125-210347Z');
-    assert.equal(chatCommandFor('lifeguard diagnose main'), '/lifeguard diagnose');
-    assert.equal(chatCommandFor('lifeguard restart rescue'), undefined);
-    assert.equal(chatCommandFor('lifeguard config diff main'), undefined);
-    assert.equal(chatCommandFor('lifeguard logs main --lines 100'), undefined);
+    assert.equal(chatCommandFor('npx lifeguard config restore main'), '/lifeguard restore');
+    assert.equal(chatCommandFor('npx lifeguard restart main'), '/lifeguard restart main');
+    assert.equal(chatCommandFor('npx lifeguard incident resolve main-20261125-210347Z'), '/lifeguard resolve main-20261125-210347Z');
+    assert.equal(chatCommandFor('npx lifeguard incident show main-20261125-210347Z'), '/lifeguard incident main-20261125-210347Z');
+    assert.equal(chatCommandFor('npx lifeguard diagnose main'), '/lifeguard diagnose');
+    assert.equal(chatCommandFor('npx lifeguard restart rescue'), undefined);
+    assert.equal(chatCommandFor('npx lifeguard config diff main'), undefined);
+    assert.equal(chatCommandFor('npx lifeguard logs main --lines 100'), undefined);
     assert.equal(chatCommandFor('kill 4242'), undefined);
   });
 
   it('an alert ends with what to send now: diagnose, then the likeliest fix', () => {
     const id = 'main-20261125-210347Z';
-    const configBroken = sampleAlert({ event: 'down', details: { state: 'down', classification: 'config-invalid' }, commands: [`lifeguard incident show ${id}`] });
+    const configBroken = sampleAlert({ event: 'down', details: { state: 'down', classification: 'config-invalid' }, commands: [`npx lifeguard incident show ${id}`] });
     assert.deepEqual(chatCommandsForAlert(configBroken), ['/lifeguard diagnose', '/lifeguard restore']);
     assert.deepEqual(chatCommandsForAlert(sampleAlert({ event: 'config-invalid' })), ['/lifeguard diagnose', '/lifeguard restore']);
-    const crash = sampleAlert({ incidentId: id, commands: [`lifeguard incident show ${id}`, `lifeguard incident ack ${id}`] });
+    const crash = sampleAlert({ incidentId: id, commands: [`npx lifeguard incident show ${id}`, `npx lifeguard incident ack ${id}`] });
     assert.deepEqual(chatCommandsForAlert(crash), ['/lifeguard diagnose', `/lifeguard ack ${id}`]);
     assert.deepEqual(chatCommandsForAlert(sampleAlert({ event: 'resolved' })), ['/lifeguard status']);
     assert.deepEqual(chatCommandsForAlert(sampleAlert({ event: 'digest', instance: null, incidentId: null })), ['/lifeguard incidents']);

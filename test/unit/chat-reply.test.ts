@@ -33,6 +33,7 @@ const brokenMain = instance({
 function status(main: InstanceView, running = true): StatusView {
   return {
     supervisor: { running, pid: running ? 100 : null, updatedAt: '2026-11-25T21:09:59.000Z', note: running ? null : "lifeguard's state is 45 s old: is the supervisor running?" },
+    configFile: '/home/me/.lifeguard/lifeguard.json5', configEdit: null, alertProviders: ['hook'],
     instances: [main, instance({ instance: 'rescue', port: 19789, pid: 4343, config: null })],
   };
 }
@@ -41,7 +42,7 @@ function diagnosis(overrides: Partial<Diagnosis> = {}): Diagnosis {
   return {
     instance: 'main', verdict: 'config-invalid',
     summary: "main's config is invalid (syntax: <root>: JSON5: invalid end of input at 14:1); it cannot start with it",
-    fix: ['lifeguard config diff main', 'lifeguard config restore main'],
+    fix: ['npx lifeguard config diff main', 'npx lifeguard config restore main'],
     probes: { live: false, ready: false, latencyMs: 1, detail: 'open: ECONNREFUSED' },
     config: { valid: false, detail: 'syntax: <root>: JSON5: invalid end of input at 14:1' },
     port: { port: 18789, holders: [] },
@@ -87,11 +88,11 @@ describe('chat replies', () => {
 
   it('diagnose: a step only possible on the machine says so, in order', () => {
     const noSnapshot = diagnosis({
-      fix: ['lifeguard config validate main', 'edit /home/me/.openclaw/openclaw.json to fix: <root>: JSON5: invalid end of input at 14:1', 'lifeguard restart main'],
+      fix: ['npx lifeguard config validate main', 'edit /home/me/.openclaw/openclaw.json to fix: <root>: JSON5: invalid end of input at 14:1', 'npx lifeguard restart main'],
       snapshots: { count: 0, newest: null, matchesCurrent: false },
     });
     assert.match(replyDiagnosis(noSnapshot), /no snapshot yet\n.*\nNext: on the machine: edit \/home\/me\/\.openclaw\/openclaw\.json to fix: .*, then \/lifeguard restart main$/);
-    const healthy = diagnosis({ verdict: 'healthy', summary: 'main is healthy: answered in 4 ms (pid 5151, up 2m)', fix: [`lifeguard incident resolve ${ID}`] });
+    const healthy = diagnosis({ verdict: 'healthy', summary: 'main is healthy: answered in 4 ms (pid 5151, up 2m)', fix: [`npx lifeguard incident resolve ${ID}`] });
     assert.match(replyDiagnosis(healthy), new RegExp(`^✅ main: HEALTHY\n[^]*Next: /lifeguard resolve ${ID}$`));
   });
 
@@ -283,7 +284,7 @@ describe('answering /lifeguard: who may do what', () => {
     const busy = harness({ restart: { code: 4, stdout: '', stderr: 'busy: rescue-agent is running restart main since 2026-11-25T21:08:00.000Z (pid 77); waited 30 s; try again in 95 s\n' } });
     assert.match(await answerChat('restart main', openclawOwner, busy.deps), /^⏳ Busy: rescue-agent is running restart main .*Nothing was changed\. Try again in 95 s/);
     const pm2 = harness({ restart: { code: 5, stdout: '', stderr: 'PM2 is not reachable: no PM2 daemon runs for /home/me/.pm2.\nFix: start everything with: lifeguard up\n' } });
-    assert.match(await answerChat('restart main', openclawOwner, pm2.deps), /^🔴 PM2 is not reachable[^]*On the machine: lifeguard up$/);
+    assert.match(await answerChat('restart main', openclawOwner, pm2.deps), /^🔴 PM2 is not reachable[^]*On the machine, in the lifeguard folder: npx lifeguard up$/);
     const unknown = harness({ 'incident show': { code: 2, stdout: '', stderr: `no incident ${ID}; list them with: lifeguard incidents\n` } });
     assert.equal(await answerChat(`incident ${ID}`, openclawOperator, unknown.deps), `❌ /lifeguard incident ${ID} failed: no incident ${ID}; list them with: lifeguard incidents\n/lifeguard incidents lists the incidents.`);
   });

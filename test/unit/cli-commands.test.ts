@@ -62,7 +62,7 @@ describe('the CLI as an owner meets it', () => {
     const check = cli('check');
     assert.match(check.stdout, /Pre-start check OK/);
     assert.doesNotMatch(check.stdout, /Warning/);
-    assert.match(check.stderr, /Warning: no alert providers configured/);
+    assert.match(check.stderr, /Warning: no alert destination is configured/);
   });
 
   it('restart --timeout takes the grammar of pause --for, and names the range it allows', () => {
@@ -102,7 +102,7 @@ describe('command modules', () => {
 
 describe('the fix for an invalid config', () => {
   it('suggests a restore only when there is a snapshot to restore', () => {
-    assert.equal(configFix('main', '/c/openclaw.json', 2), 'lifeguard config diff main, then lifeguard config restore main (or edit the file)');
+    assert.equal(configFix('main', '/c/openclaw.json', 2), 'npx lifeguard config diff main, then npx lifeguard config restore main (or edit the file)');
     assert.match(configFix('main', '/c/openclaw.json', 0), /^edit \/c\/openclaw\.json \(there is no snapshot to restore yet/);
   });
 });

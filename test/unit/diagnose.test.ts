@@ -5,26 +5,7 @@ import {
 } from '../../src/surfaces/diagnose.js';
 import type { JournalEntry } from '../../src/surfaces/journal.js';
 import type { TimelineEntry } from '../../src/incidents/record.js';
-
-const CONFIG = '/home/u/.openclaw/openclaw.json';
-
-/** A healthy main under PM2; each case changes what it is about. */
-function facts(change: Partial<DiagnoseFacts> = {}): DiagnoseFacts {
-  return {
-    instance: 'main',
-    configPath: CONFIG,
-    startupGraceMs: 180_000,
-    probes: { live: true, ready: true, latencyMs: 12, detail: 'hello-ok (protocol 4) and health answered' },
-    config: { valid: true, detail: 'valid (checked by gateway-rpc)', issues: [] },
-    port: { port: 18789, holders: [{ pid: 4242, command: 'node openclaw.mjs gateway --port 18789', instance: 'main' }] },
-    pm2: { reachable: true, status: 'online', pid: 4242, restarts: 0, uptimeMs: 600_000 },
-    recentExits: [],
-    incident: null,
-    snapshots: { count: 2, newest: '20261125T210347Z-3f2a9c1b', matchesCurrent: true },
-    logTail: [],
-    ...change,
-  };
-}
+import { CONFIG, facts } from '../helpers/diagnose-facts.js';
 
 const down = { live: false, ready: false, latencyMs: 1500, detail: 'open: ECONNREFUSED' };
 const invalid = { valid: false, detail: 'syntax: <root>: JSON5: invalid character \'}\' at 3:9', issues: ['<root>: JSON5: invalid character \'}\' at 3:9'] } as const;
@@ -35,7 +16,7 @@ describe('diagnose verdicts', () => {
     { name: 'healthy', facts: facts(), verdict: 'healthy', summary: /main is healthy: answered in 12 ms \(pid 4242, up 10m\)/, fix: [] },
     {
       name: 'healthy with an open incident: resolve it', facts: facts({ incident: { id: 'main-20261125-210347Z', rung: 'R1', status: 'open' } }),
-      verdict: 'healthy', summary: /healthy/, fix: ['lifeguard incident resolve main-20261125-210347Z'],
+      verdict: 'healthy', summary: /healthy/, fix: ['npx lifeguard incident resolve main-20261125-210347Z'],
     },
     {
       name: 'healthy, config not checkable', facts: facts({ config: { valid: 'unknown', detail: 'no time left', issues: [] } }),
@@ -43,66 +24,66 @@ describe('diagnose verdicts', () => {
     },
     {
       name: 'live, not ready', facts: facts({ probes: { live: true, ready: false, latencyMs: 20, detail: '/readyz answered 503 (failing: startup-sidecars)' } }),
-      verdict: 'degraded', summary: /live but not ready: \/readyz answered 503/, fix: ['lifeguard logs main --lines 100'],
+      verdict: 'degraded', summary: /live but not ready: \/readyz answered 503/, fix: ['npx lifeguard logs main --lines 100'],
     },
     {
       name: 'online, not answering, long up: hung', facts: facts({ probes: down }),
-      verdict: 'down', summary: /runs \(pid 4242, up 10m\) but does not answer: open: ECONNREFUSED/, fix: ['lifeguard logs main --lines 100', 'lifeguard restart main'],
+      verdict: 'down', summary: /runs \(pid 4242, up 10m\) but does not answer: open: ECONNREFUSED/, fix: ['npx lifeguard logs main --lines 100', 'npx lifeguard restart main'],
     },
     {
       name: 'online, not answering, just started: wait', facts: facts({ probes: down, pm2: { reachable: true, status: 'online', pid: 4242, restarts: 1, uptimeMs: 20_000 } }),
-      verdict: 'down', summary: /does not answer/, fix: [/^lifeguard diagnose main .*started 20s ago/],
+      verdict: 'down', summary: /does not answer/, fix: [/^npx lifeguard diagnose main .*started 20s ago/],
     },
     {
       name: 'PM2 restarting it over and over', facts: facts({ probes: down, port: { port: 18789, holders: [] }, pm2: notRunningPm2('waiting restart'), recentExits: [{ at: Date.parse('2026-11-25T21:00:00Z'), code: 1, signal: null, reason: 'exited with code 1' }] }),
-      verdict: 'down', summary: /keeps exiting: PM2 is restarting it \(waiting restart, 3 restarts\); last exit with code 1 at 2026-11-25T21:00:00.000Z/, fix: ['lifeguard logs main --lines 100'],
+      verdict: 'down', summary: /keeps exiting: PM2 is restarting it \(waiting restart, 3 restarts\); last exit with code 1 at 2026-11-25T21:00:00.000Z/, fix: ['npx lifeguard logs main --lines 100'],
     },
     {
       name: 'stopped in PM2', facts: facts({ probes: down, port: { port: 18789, holders: [] }, pm2: notRunningPm2('stopped') }),
-      verdict: 'not-running', summary: /main is not running \(PM2: stopped\)/, fix: ['lifeguard restart main'],
+      verdict: 'not-running', summary: /main is not running \(PM2: stopped\)/, fix: ['npx lifeguard restart main'],
     },
     {
       name: 'not registered in PM2', facts: facts({ probes: down, port: { port: 18789, holders: [] }, pm2: notRunningPm2('not registered') }),
-      verdict: 'not-running', summary: /not registered in PM2/, fix: ['lifeguard up'],
+      verdict: 'not-running', summary: /not registered in PM2/, fix: ['npx lifeguard up'],
     },
     {
       name: 'no PM2 daemon, nothing answers', facts: facts({ probes: down, port: { port: 18789, holders: [] }, pm2: { reachable: false, status: null, pid: null, restarts: null, uptimeMs: null } }),
-      verdict: 'not-running', summary: /PM2 daemon is not running/, fix: ['lifeguard up'],
+      verdict: 'not-running', summary: /PM2 daemon is not running/, fix: ['npx lifeguard up'],
     },
     {
       name: 'no PM2 daemon, but the port answers', facts: facts({ pm2: { reachable: false, status: null, pid: null, restarts: null, uptimeMs: null } }),
-      verdict: 'unknown', summary: /answers on port 18789, but the PM2 daemon is not reachable/, fix: ['lifeguard status', 'lifeguard up'],
+      verdict: 'unknown', summary: /answers on port 18789, but the PM2 daemon is not reachable/, fix: ['npx lifeguard status', 'npx lifeguard up'],
     },
     {
       name: 'config invalid, a snapshot differs: diff and restore', facts: facts({ config: invalid, snapshots: { count: 1, newest: 'x', matchesCurrent: false } }),
       verdict: 'config-invalid', summary: /config is invalid \(syntax: .*\); it still runs \(pid 4242\) on the config it loaded earlier, but its next start will fail/,
-      fix: ['lifeguard config diff main', 'lifeguard config restore main'],
+      fix: ['npx lifeguard config diff main', 'npx lifeguard config restore main'],
     },
     {
       name: 'config invalid, no snapshot: edit it', facts: facts({ config: invalid, snapshots: { count: 0, newest: null, matchesCurrent: false }, probes: down, pm2: notRunningPm2('stopped') }),
       verdict: 'config-invalid', summary: /it cannot start with it/,
-      fix: ['lifeguard config validate main', `edit ${CONFIG} to fix: <root>: JSON5: invalid character '}' at 3:9`, 'lifeguard restart main'],
+      fix: ['npx lifeguard config validate main', `edit ${CONFIG} to fix: <root>: JSON5: invalid character '}' at 3:9`, 'npx lifeguard restart main'],
     },
     {
       name: 'a foreign process holds the port', facts: facts({ probes: down, pm2: notRunningPm2('waiting restart'), port: { port: 18789, holders: [{ pid: 999, command: 'python3 -m http.server 18789', instance: null }] } }),
       verdict: 'port-conflict', summary: /port 18789 is held by pid 999 \(python3 -m http.server 18789\), not by main's Gateway/,
-      fix: ['kill 999   # pid 999 (python3 -m http.server 18789)', 'lifeguard restart main'],
+      fix: ['kill 999   # pid 999 (python3 -m http.server 18789)', 'npx lifeguard restart main'],
     },
     {
       name: 'an orphaned main Gateway holds the port', facts: facts({ pm2: { reachable: true, status: 'online', pid: 5000, restarts: 7, uptimeMs: 1_000 }, port: { port: 18789, holders: [{ pid: 4242, command: 'node openclaw.mjs gateway', instance: 'main' }] } }),
-      verdict: 'port-conflict', summary: /an orphaned main Gateway \(pid 4242\) that PM2 does not run/, fix: [/^kill 4242 /, 'lifeguard restart main'],
+      verdict: 'port-conflict', summary: /an orphaned main Gateway \(pid 4242\) that PM2 does not run/, fix: [/^kill 4242 /, 'npx lifeguard restart main'],
     },
     {
       name: 'the rescue holds the main port', facts: facts({ probes: down, pm2: notRunningPm2('stopped'), port: { port: 18789, holders: [{ pid: 77, command: null, instance: 'rescue' }] } }),
-      verdict: 'port-conflict', summary: /the rescue Gateway \(pid 77\)/, fix: [/different ports in lifeguard.json5/, 'lifeguard restart main'],
+      verdict: 'port-conflict', summary: /the rescue Gateway \(pid 77\)/, fix: [/different ports in lifeguard.json5/, 'npx lifeguard restart main'],
     },
     {
       name: 'a holder of another user (no pid)', facts: facts({ probes: down, pm2: notRunningPm2('stopped'), port: { port: 18789, holders: [{ pid: null, command: null, instance: null }] } }),
-      verdict: 'port-conflict', summary: /a process of another user/, fix: [/ss -ltnp/, 'lifeguard restart main'],
+      verdict: 'port-conflict', summary: /a process of another user/, fix: [/ss -ltnp/, 'npx lifeguard restart main'],
     },
     {
       name: 'own holder while PM2 cannot be asked is not a conflict', facts: facts({ probes: down, pm2: { reachable: false, status: null, pid: null, restarts: null, uptimeMs: null } }),
-      verdict: 'not-running', summary: /PM2 daemon is not running/, fix: ['lifeguard up'],
+      verdict: 'not-running', summary: /PM2 daemon is not running/, fix: ['npx lifeguard up'],
     },
   ];
   for (const c of cases) {
@@ -147,7 +128,7 @@ describe('diagnose rendering', () => {
     assert.match(text, /PM2 +online, pid 4242, restarts 0, uptime 10m/);
     assert.match(text, /snapshots +1, newest 20261125T210347Z-3f2a9c1b \(differs from the current config\)/);
     assert.match(text, /Recent exits, newest first:\n {2}2026-11-25T21:00:00.000Z {2}code 78 {2}\[config-invalid\]/);
-    assert.match(text, /Suggested fix:\n {2}lifeguard config diff main\n {2}lifeguard config restore main/);
+    assert.match(text, /Suggested fix:\n {2}npx lifeguard config diff main\n {2}npx lifeguard config restore main/);
     assert.match(text, /Last 1 log lines \(secrets redacted\):\n {2}2026-11-25T21:00:00Z \[gateway\] Config invalid$/);
   });
 

@@ -124,6 +124,23 @@ describe('alert delivery through the outbox', { timeout: 60_000 }, () => {
       rmSync(home, { recursive: true, force: true });
     }
   });
+  it('sends through the providers of an edited config from then on; one that is gone gets nothing more', async () => {
+    home = mkdtempSync(join(tmpdir(), 'lg-dispatch-'));
+    try {
+      const d = dispatcher(home, { steady: up.url('/swap-a') });
+      await d.enqueue(alert('down', 7));
+      await d.drained();
+      const before = up.events().length;
+      d.setProviders(resolveProviders([{ type: 'webhook', name: 'added', url: flaky.url('/swap-b') }]).providers);
+      assert.deepEqual(d.providerNames, ['added']);
+      await d.enqueue(alert('escalated', 7));
+      await d.drained();
+      assert.equal(up.events().length, before, 'the removed provider gets nothing more');
+      assert.ok(flaky.events().some((e) => e.idempotencyKey.endsWith('escalated.7')), 'the added provider gets the next alert');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('no head-of-line blocking', { timeout: 60_000 }, () => {

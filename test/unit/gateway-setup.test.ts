@@ -80,7 +80,7 @@ describe('PM2 apps', () => {
     userHome,
     cliScript: '/opt/lifeguard/dist/cli.js',
     superviseScript: '/opt/lifeguard/dist/supervise.js',
-    configSource: undefined,
+    configSource: '/home/u/.lifeguard/lifeguard.json5',
     lifeguardNode: '/usr/bin/node',
     pm2Home: '/tmp/pm2-home',
     path: '/usr/bin:/bin',
@@ -89,6 +89,10 @@ describe('PM2 apps', () => {
 
   it('declares gateway-main, gateway-rescue and lifeguard', () => {
     assert.deepEqual(apps.map((a) => a.name), ['gateway-main', 'gateway-rescue', 'lifeguard']);
+  });
+
+  it('pins the config file in effect into every app, so each process reads the same file', () => {
+    for (const app of apps) assert.equal(app.env.LIFEGUARD_CONFIG, '/home/u/.lifeguard/lifeguard.json5', app.name);
   });
 
   it('gives each Gateway only its own env, with the flavour prefix, and no inherited env', () => {

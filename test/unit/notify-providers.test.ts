@@ -45,7 +45,7 @@ describe('every provider', () => {
       const first = definition.format(alert, parsed);
       assert.deepEqual(definition.format(alert, parsed), first, 'same alert, same message');
       const text = JSON.stringify(first);
-      for (const part of ['main Gateway down', 'inc-20261125-0914-main', 'restarted through PM2', 'lifeguard logs main', 'vps1']) {
+      for (const part of ['main Gateway down', 'inc-20261125-0914-main', 'restarted through PM2', 'npx lifeguard logs main', 'vps1']) {
         assert.ok(text.includes(part), `${type} message lacks "${part}": ${text}`);
       }
     });
@@ -84,7 +84,7 @@ describe('slack', () => {
     assert.equal(body.blocks.length, 1);
     assert.equal(body.blocks[0].text.type, 'mrkdwn');
     assert.match(body.blocks[0].text.text, /^\*🔴 main Gateway down/);
-    assert.match(body.blocks[0].text.text, /`lifeguard incident show inc-20261125-0914-main`/);
+    assert.match(body.blocks[0].text.text, /`npx lifeguard incident show inc-20261125-0914-main`/);
   });
 
   it('escapes what Slack would read as a mention or a link', () => {
@@ -110,7 +110,7 @@ describe('discord', () => {
     assert.match(body.content, /^🔴 main Gateway down/);
     assert.equal(body.embeds.length, 1);
     assert.match(body.embeds[0].description, /instance main · incident inc-20261125-0914-main · host vps1/);
-    assert.match(body.embeds[0].description, /`lifeguard logs main`/);
+    assert.match(body.embeds[0].description, /`npx lifeguard logs main`/);
     assert.equal(body.embeds[0].color, 0xd92d20);
     assert.equal(body.embeds[0].timestamp, '2026-11-25T09:14:03.120Z');
     assert.deepEqual(body.allowed_mentions, { parse: [] });
@@ -147,7 +147,7 @@ describe('telegram', () => {
     assert.deepEqual(body.link_preview_options, { is_disabled: true });
     assert.equal(body.disable_notification, false);
     assert.match(body.text, /^<b>🔴 main Gateway down: health RPC unanswered for 6 s<\/b>\n/);
-    assert.match(body.text, /<code>lifeguard incident show inc-20261125-0914-main<\/code>/);
+    assert.match(body.text, /<code>npx lifeguard incident show inc-20261125-0914-main<\/code>/);
     assert.match(body.text, /instance main · incident inc-20261125-0914-main · host vps1 · 2026-11-25 09:14:03 UTC/);
   });
 
@@ -167,7 +167,7 @@ describe('telegram', () => {
     const body = json(render(telegram, options, hugeAlert()));
     assert.ok(body.text.length <= 4096, `${body.text.length}`);
     assert.match(body.text, /… \d+ more/);
-    assert.match(body.text, /<code>lifeguard logs main<\/code>/);
+    assert.match(body.text, /<code>npx lifeguard logs main<\/code>/);
   });
 
   it('falls back to plain text, without parse_mode, when even the escaped essentials do not fit', () => {
@@ -319,9 +319,9 @@ describe('gateway', () => {
       return message.via === 'rpc' ? message.params.message : '';
     };
     const id = 'main-20261125-210347Z';
-    const configBroken = sampleAlert({ incidentId: id, details: { state: 'down', classification: 'config-invalid' }, commands: [`lifeguard incident show ${id}`] });
+    const configBroken = sampleAlert({ incidentId: id, details: { state: 'down', classification: 'config-invalid' }, commands: [`npx lifeguard incident show ${id}`] });
     assert.match(text(configBroken), /\n\nReply with:\n\/lifeguard diagnose\n\/lifeguard restore$/);
-    const crash = sampleAlert({ incidentId: id, commands: [`lifeguard incident show ${id}`, `lifeguard incident ack ${id}`] });
+    const crash = sampleAlert({ incidentId: id, commands: [`npx lifeguard incident show ${id}`, `npx lifeguard incident ack ${id}`] });
     assert.match(text(crash), new RegExp(`\n\nReply with:\n/lifeguard diagnose\n/lifeguard ack ${id}$`));
     assert.match(text(sampleAlert({ event: 'resolved', severity: 'info' })), /\n\nReply with:\n\/lifeguard status$/);
     // An alert about the rescue itself: its chat would not answer.

@@ -218,7 +218,7 @@ describe('repair commands without a running Gateway or PM2 (built CLI)', () => {
   it('restart with PM2 down exits 5 and never starts a PM2 daemon', () => {
     const forced = cli('restart', 'main', '--force');
     assert.equal(forced.status, 5, forced.stderr);
-    assert.match(forced.stderr, /PM2 is not reachable: no PM2 daemon runs for .*\nFix: start everything with: lifeguard up/);
+    assert.match(forced.stderr, /PM2 is not reachable: no PM2 daemon runs for .*\nFix: start everything with: npx lifeguard up/);
     assert.equal(existsSync(join(env.PM2_HOME!, 'pm2.pid')), false);
     const incidents = join(env.LIFEGUARD_HOME!, 'incidents');
     const stored = JSON.parse(readFileSync(join(incidents, readdirSync(incidents)[0]!), 'utf8')) as IncidentRecord;
@@ -234,7 +234,7 @@ describe('repair commands without a running Gateway or PM2 (built CLI)', () => {
     assert.equal(d.verdict, 'not-running');
     assert.equal(d.pm2.reachable, false);
     assert.equal(d.probes.live, false);
-    assert.deepEqual(d.fix, ['lifeguard up']);
+    assert.deepEqual(d.fix, ['npx lifeguard up']);
     assert.match(String((d.incident as { id: string } | null)?.id), /^main-/);
     assert.ok(!result.stdout.includes(TOKEN));
     assert.equal(existsSync(join(env.PM2_HOME!, 'pm2.pid')), false);

@@ -7,6 +7,7 @@ import { UserError } from '../../src/core/errors.js';
 import {
   latestSnapshot, listSnapshots, readSnapshot, snapshotDir, takeSnapshot,
 } from '../../src/snapshots/store.js';
+import type { SnapshotGrade } from '../../src/snapshots/store.js';
 import { restoreConfig } from '../../src/snapshots/restore.js';
 import { diffConfigs } from '../../src/snapshots/diff.js';
 import { redactConfig, redactConfigText, secretValuesOf } from '../../src/snapshots/redact-config.js';
@@ -18,8 +19,8 @@ function config(port: number): string {
   return `// the user's own comment, kept verbatim\n{\n  gateway: { mode: "local", port: ${port}, },\n}\n`;
 }
 
-function snapshotOptions(home: string, content: string, at: number) {
-  return { home, instance: 'main' as const, content, sourcePath: '/home/u/.openclaw/openclaw.json', at, keep: 3, reason: 'healthy for 5 min' };
+function snapshotOptions(home: string, content: string, at: number, grade: SnapshotGrade = 'proven') {
+  return { home, instance: 'main' as const, content, sourcePath: '/home/u/.openclaw/openclaw.json', at, keep: 3, reason: grade === 'proven' ? 'healthy for 5 min' : 'started fine on a valid config', grade };
 }
 
 async function modeOf(path: string): Promise<number> {
@@ -51,6 +52,20 @@ describe('config snapshots', () => {
     assert.equal(read.content, config(18789));
     assert.equal(read.sourcePath, '/home/u/.openclaw/openclaw.json');
     assert.equal(read.reason, 'healthy for 5 min');
+  });
+
+  it('keeps a config that started fine at once, promotes it once proven, and restores the best there is', async () => {
+    const home = tempDir('lg-snap-');
+    const started = await takeSnapshot(snapshotOptions(home, config(1), AT, 'started'));
+    assert.equal(started.snapshot.grade, 'started');
+    assert.equal((await latestSnapshot(home, 'main'))?.content, config(1), 'a restore exists from the first healthy start');
+    const promoted = await takeSnapshot(snapshotOptions(home, config(1), AT + MINUTE, 'proven'));
+    assert.equal(promoted.taken, false);
+    assert.equal(promoted.snapshot.grade, 'proven');
+    assert.equal(promoted.snapshot.reason, 'healthy for 5 min');
+    await takeSnapshot(snapshotOptions(home, config(2), AT + 2 * MINUTE, 'started'));
+    assert.equal((await latestSnapshot(home, 'main'))?.content, config(1), 'a proven config beats a newer one that only started');
+    assert.equal((await takeSnapshot(snapshotOptions(home, config(1), AT + 3 * MINUTE, 'started'))).snapshot.grade, 'proven', 'never demoted');
   });
 
   it('does not copy the same content twice, but makes it the newest again', async () => {

@@ -51,6 +51,23 @@ describe('status view', () => {
     assert.equal(view.instances[0]!.state, 'down (stale)');
   });
 
+  it('names the config file in effect, what waits for a restart, the ports that run, and says plainly that nobody is alerted', () => {
+    const recorded: DaemonStatus = {
+      ...daemon(now - 1_000), alertProviders: [],
+      configFile: { file: '/home/u/.lifeguard/lifeguard.json5', pending: [{ section: 'instances', needs: 'gateways' }], pendingFix: 'npx lifeguard down && npx lifeguard up' },
+    };
+    // The file already says 28789; the main still runs on 18789.
+    const view = buildStatusView(recorded, apps, now, [{ ...specs[0]!, port: 28789 }, specs[1]!], '/elsewhere/lifeguard.json5');
+    assert.equal(view.configFile, '/home/u/.lifeguard/lifeguard.json5');
+    assert.deepEqual(view.configEdit?.pending, ['instances']);
+    assert.equal(view.instances[0]!.port, 18789);
+    const text = renderStatus(view);
+    assert.match(text, /config file {2}\/home\/u\/\.lifeguard\/lifeguard\.json5/);
+    assert.match(text, /edited instances: waits for a restart \(npx lifeguard down && npx lifeguard up\)/);
+    assert.match(text, /alerts {7}NONE: no alert destination is configured: an outage is recorded, but nobody is told/);
+    assert.equal(buildStatusView(undefined, undefined, now, specs, '/x/lifeguard.json5').configFile, '/x/lifeguard.json5', 'without a supervisor: the file this command found');
+  });
+
   it('works without PM2 and without any recorded state', () => {
     const view = buildStatusView(undefined, undefined, now, specs);
     assert.equal(view.instances[0]!.state, 'unknown');

@@ -6,6 +6,8 @@ import { pluginStatus } from '../../handoff/plugin.js';
 import { formatProblems } from '../../isolation/rules.js';
 import { checkIsolation } from '../../launch/prepare.js';
 import { resolveProviders } from '../../notify/registry.js';
+import { noAlertsWarning } from '../../launch/what-next.js';
+import { ownerCommand } from '../../core/command-line.js';
 import { EXIT } from './exit-codes.js';
 import { loadCommandContext } from './command-context.js';
 import { printJson, stderr, stdout } from './output.js';
@@ -21,9 +23,9 @@ export function registerCheckCommand(program: Command): void {
       // A broken alert entry does not stop anything (the other providers still work), but it is named here.
       const notify = resolveProviders(config.notify);
       const warnings = notify.problems.map((problem) => `alert provider skipped: ${problem}`);
-      if (notify.providers.length === 0 && warnings.length === 0) warnings.push('no alert providers configured (`notify` in lifeguard.json5): incidents are recorded, but nobody is told');
+      if (notify.providers.length === 0) warnings.push(noAlertsWarning(config.source));
       const plugin = await pluginStatus(instances.rescue);
-      if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (lifeguard up installs it)`);
+      if (plugin.state !== 'current') warnings.push(`/lifeguard chat plugin ${plugin.state}: ${plugin.detail} (${ownerCommand('up')} installs it)`);
       warnings.push(...await rescueBotWarnings(instances, flavour, config.chat.ownerIds));
       if (options.json) {
         printJson({ ok: problems.length === 0, flavour, problems, warnings, providers: notify.providers.map((p) => ({ name: p.name, type: p.type })), instances: INSTANCE_NAMES.map((n) => publicInstance(instances[n])) });

@@ -16,6 +16,7 @@ import { RestartImpossible, restartGateway } from '../repair/restart.js';
 import { resolveTarget, validateTarget } from '../repair/target.js';
 import { loadCommandContext } from './command-context.js';
 import { EXIT, exitCodesHelp, LOCK_BUSY_HELP } from './exit-codes.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description("inspect and repair a Gateway's config: validate, snapshots, diff, restore");
@@ -35,7 +36,7 @@ export function registerConfigCommands(program: Command): void {
 
   config
     .command('snapshots [instance]')
-    .description('list the last-known-good snapshots of the instance config (main by default), newest first')
+    .description('list the last-known-good snapshots of the instance config (main by default), best first (proven, then started fine; newest first within each)')
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, options: { json?: boolean }) => {
       const instance = instanceArg(name);
@@ -49,18 +50,18 @@ export function registerConfigCommands(program: Command): void {
         return;
       }
       if (snapshots.length === 0) {
-        stdout(`No snapshots of ${instance} yet. lifeguard takes one once the Gateway has been healthy for a while on a config that validates.`);
+        stdout(`No snapshots of ${instance} yet. lifeguard takes one as soon as the Gateway is healthy on a config that validates.`);
         return;
       }
-      stdout(`Snapshots of ${instance} (${configPath}), newest first:`);
+      stdout(`Snapshots of ${instance} (${configPath}), best first:`);
       for (const s of snapshots) {
-        stdout(`  ${s.id}  confirmed ${new Date(s.confirmedAt).toISOString()}  ${s.bytes} bytes  ${s.reason}${s.hash === currentHash ? '  (= current config)' : ''}`);
+        stdout(`  ${s.id}  confirmed ${new Date(s.confirmedAt).toISOString()}  ${s.bytes} bytes  ${s.grade}: ${s.reason}${s.hash === currentHash ? '  (= current config)' : ''}`);
       }
     });
 
   config
     .command('diff [instance]')
-    .description('what changed between a snapshot (the newest by default) and the config on disk; secrets are never shown')
+    .description('what changed between a snapshot (the best by default) and the config on disk; secrets are never shown')
     .option('--id <id>', 'compare with this snapshot')
     .option('--json', 'machine-readable output')
     .action(async (name: string | undefined, options: { id?: string; json?: boolean }) => {
@@ -83,7 +84,7 @@ export function registerConfigCommands(program: Command): void {
 
   config
     .command('restore [instance]')
-    .description('put a snapshot (the newest by default) back in place of the config, keeping the current file beside it, then restart the Gateway')
+    .description('put a snapshot (the best by default) back in place of the config, keeping the current file beside it, then restart the Gateway')
     .option('--id <id>', 'restore this snapshot')
     .option('--no-restart', 'only restore the file')
     .option('--by <name>', 'who restores (for the incident record)')
@@ -118,7 +119,7 @@ export function registerConfigCommands(program: Command): void {
       stdout(result.changed
         ? `${instance}: restored snapshot ${snapshot.id} to ${configPath}.${result.keptAs ? `\nThe replaced file is kept as ${result.keptAs}.` : ''}`
         : `${instance}: ${configPath} already holds snapshot ${snapshot.id}; the file was not touched.`);
-      stdout(`Restart: ${restart.detail}. Watch with: lifeguard status`);
+      stdout(`Restart: ${restart.detail}. Watch with: ${ownerCommand('status')}`);
     });
 }
 
@@ -149,7 +150,7 @@ async function restartAfterRestore(settings: LifeguardConfig, instance: Instance
     if (!(error instanceof RestartImpossible)) throw error;
     const why = error.message.split('\n')[0];
     return error.reason !== 'pm2-refused'
-      ? { outcome: 'skipped', detail: `skipped (${why}; start everything with: lifeguard up)` }
-      : { outcome: 'failed', detail: `FAILED (${why}); restart it with: lifeguard restart ${instance}` };
+      ? { outcome: 'skipped', detail: `skipped (${why}; start everything with: ${ownerCommand('up')})` }
+      : { outcome: 'failed', detail: `FAILED (${why}); restart it with: ${ownerCommand(`restart ${instance}`)}` };
   }
 }

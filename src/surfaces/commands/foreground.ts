@@ -10,6 +10,7 @@ import { UserError } from '../../core/errors.js';
 import { isAlive } from '../../core/process.js';
 import { host, queueFromCommand, stderr } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
@@ -29,7 +30,7 @@ export async function runInForeground(plan: LaunchPlan, ecosystemFile: string, a
     const all = (await listPm2Apps()) ?? [];
     const ours = all.filter((app) => apps.includes(app.name));
     if (previous?.pm2Pid !== daemon && ours.length > 0) {
-      throw new UserError(`lifeguard's apps already run under a PM2 daemon (${ours.map((app) => app.name).join(', ')}), started by \`npm start\`.\nFix: stop them with \`npx lifeguard down\`, then start \`lifeguard run\` again. Nothing was started.`, EXIT.refused);
+      throw new UserError(`lifeguard's apps already run under a PM2 daemon (${ours.map((app) => app.name).join(', ')}), started by \`npm start\`.\nFix: stop them with \`npx lifeguard down\`, then start \`${ownerCommand('run')}\` again. Nothing was started.`, EXIT.refused);
     }
     if (previous?.pm2Pid !== daemon && all.length > 0) {
       throw new UserError(`The PM2 daemon of ${pm2Home()} runs other apps (${all.map((app) => app.name).join(', ')}); \`lifeguard run\` must be its own PM2.\nFix: give lifeguard a PM2_HOME of its own. Nothing was started.`, EXIT.refused);

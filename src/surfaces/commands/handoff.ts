@@ -18,6 +18,7 @@ import { LIFEGUARD_VERSION } from '../../version.js';
 import { loadCommandContext } from './command-context.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { actor, host, loadCommandConfig, printJson, queueFromCommand, stdout } from './context.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 const RESCUE_START_MS = 90_000;
 
@@ -77,7 +78,7 @@ async function ensureRescueUp(rescue: ResolvedInstance, timeoutMs: number): Prom
     }
   };
   if (await answers()) return { ok: true, detail: 'up' };
-  if (!isPm2DaemonRunning()) return { ok: false, detail: 'it does not answer and the PM2 daemon is not running (lifeguard up starts everything)' };
+  if (!isPm2DaemonRunning()) return { ok: false, detail: `it does not answer and the PM2 daemon is not running (${ownerCommand('up')} starts everything)` };
   const pm2 = await connectPm2({ timeoutMs: 10_000 });
   try {
     const app = await pm2.describe(rescue.appName);

@@ -6,6 +6,8 @@ import { appNameOf } from '../../config/instance.js';
 import { FLAVOURS, INSTANCE_NAMES, type Flavour } from '../../config/schema.js';
 import { UserError } from '../../core/errors.js';
 import { prepareLaunch } from '../../launch/prepare.js';
+import { renderWhatNext } from '../../launch/what-next.js';
+import { resolveProviders } from '../../notify/registry.js';
 import { LIFEGUARD_APP } from '../../pm2/apps.js';
 import { listPm2Apps } from '../../pm2/rpc-list.js';
 import { provisionRuntime } from '../../runtime/provision.js';
@@ -35,13 +37,15 @@ export function registerLifecycleCommands(program: Command): void {
       const online = new Set((await pm2?.list() ?? []).filter((app) => app.status === 'online').map((app) => app.name));
       pm2?.close();
       const missing = plan.apps.map((app) => app.name).filter((name) => !online.has(name));
+      const notify = resolveProviders(plan.config.notify);
+      const whatNext = renderWhatNext({ configFile: plan.config.source, providers: notify.providers.map((p) => p.name), providerProblems: notify.problems });
       if (missing.length === 0) {
-        stderr('All three apps are already running; nothing was restarted. Use `npx pm2 restart <app>` to restart one.');
+        stderr(`All three apps are already running; nothing was restarted. Use \`npx pm2 restart <app>\` to restart one.\n\n${whatNext}`);
         return;
       }
       const code = pm2Cli(['start', ecosystemFile, ...(missing.length < plan.apps.length ? ['--only', missing.join(',')] : [])]);
       if (code !== 0) throw new UserError('pm2 start failed; see its output above.', code);
-      stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''} Watch with \`npx lifeguard status\`.`);
+      stderr(`\nStarted ${missing.join(', ')}.${missing.some((name) => name.startsWith('gateway-')) ? ' A Gateway takes 10-60 s to come up.' : ''}\n\n${whatNext}`);
     });
 
   program

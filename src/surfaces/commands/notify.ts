@@ -7,6 +7,7 @@ import type { Alert, GatewayAccess } from '../../notify/types.js';
 import { loadCommandContext } from './command-context.js';
 import { host, loadCommandConfig, printJson, stdout } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 interface ProviderResult {
   readonly provider: string;
@@ -36,7 +37,7 @@ export function registerNotifyCommands(program: Command): void {
         severity: 'info',
         summary: `lifeguard test alert from ${host}: if you can read this, this provider works`,
         details: { host, sent: at.toISOString() },
-        commands: ['lifeguard status'],
+        commands: [ownerCommand('status')],
         at: at.toISOString(),
         idempotencyKey: `test-${at.getTime()}`,
         host,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { activePause, parsePauseLength, readPauses, setPause } from '../../incidents/pauses.js';
 import { actor, instanceArg, loadCommandConfig, printJson, stdout } from './context.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 export function registerPauseCommands(program: Command): void {
   program
@@ -17,7 +18,7 @@ export function registerPauseCommands(program: Command): void {
       const pause = { until: at + ms, by: actor(options.by), at };
       await setPause(config.home, instance, pause);
       if (options.json) printJson({ instance, pausedUntil: new Date(pause.until).toISOString(), by: pause.by });
-      else stdout(`${instance}: alerts and automated actions paused until ${new Date(pause.until).toISOString()} (lift it early with: lifeguard resume ${instance}).`);
+      else stdout(`${instance}: alerts and automated actions paused until ${new Date(pause.until).toISOString()} (lift it early with: ${ownerCommand(`resume ${instance}`)}).`);
     });
 
   program

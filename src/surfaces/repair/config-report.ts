@@ -1,5 +1,6 @@
 import type { ConfigVerdict } from '../../guard/validate-config.js';
 import type { RepairTarget } from './target.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 /** The `config validate --json` document. */
 export function configValidationReport(target: RepairTarget, verdict: ConfigVerdict) {
@@ -14,7 +15,7 @@ export type ConfigValidationReport = ReturnType<typeof configValidationReport>;
 /** The fix for an invalid config: a restore only when there is a snapshot to restore. */
 export function configFix(instance: string, configPath: string, snapshots: number): string {
   return snapshots > 0
-    ? `lifeguard config diff ${instance}, then lifeguard config restore ${instance} (or edit the file)`
+    ? `${ownerCommand(`config diff ${instance}`)}, then ${ownerCommand(`config restore ${instance}`)} (or edit the file)`
     : `edit ${configPath} (there is no snapshot to restore yet; lifeguard config validate ${instance} checks it again)`;
 }
 

@@ -12,6 +12,7 @@ import { EXIT } from '../commands/exit-codes.js';
 import { configFix } from './config-report.js';
 import { openPm2 } from './pm2-access.js';
 import { endpointOf, validateTarget, type RepairTarget } from './target.js';
+import { ownerCommand } from '../../core/command-line.js';
 
 /** A one-off probe gets more time than the supervisor's routine one: a cold handshake is slower. */
 export const ONE_SHOT_PROBE_MS = 3_000;
@@ -77,7 +78,7 @@ export async function restartGateway(target: RepairTarget, options: RestartOptio
     const before = await pm2.describe(instance.appName).catch((error: unknown) => {
       throw new RestartImpossible(`PM2 is not reachable: ${errorMessage(error)}`, EXIT.pm2, 'pm2-unreachable');
     });
-    if (!before) throw new RestartImpossible(`${instance.appName} is not registered in PM2.\nFix: start everything with: lifeguard up`, EXIT.failed, 'not-registered');
+    if (!before) throw new RestartImpossible(`${instance.appName} is not registered in PM2.\nFix: start everything with: ${ownerCommand('up')}`, EXIT.failed, 'not-registered');
     // A second `restart` that waited for the lock finds the first one's fresh process: once is enough.
     const already = before.status === 'online' && before.uptimeSince !== undefined && before.uptimeSince >= options.askedAt;
     if (!already) await restartThroughPm2(pm2, instance.appName);
