@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/errors.js';
+import { canonicalIncidentId, gatewayOfIncident, INCIDENT_ID_EXAMPLE } from '../incidents/id.js';
 import { parsePauseLength } from '../incidents/pauses.js';
 import { SNAPSHOT_ID_PATTERN } from '../snapshots/store.js';
 import { SUBCOMMANDS, chat, type SubcommandName } from './commands.js';
@@ -44,14 +45,13 @@ export function commandText(request: ChatRequest): string {
 /** The instance a request is about: its own, the one its incident id names, else the main. */
 export function instanceOf(request: ChatRequest): 'main' | 'rescue' {
   if ('instance' in request) return request.instance;
-  if ('id' in request && request.id.startsWith('rescue-')) return 'rescue';
+  if ('id' in request && gatewayOfIncident(request.id) === 'rescue') return 'rescue';
   return 'main';
 }
 
 class Refusal extends Error {}
 
 const HELP_HINT = `Send ${chat('help')} for the list.`;
-const INCIDENT_ID = /^(main|rescue)-(\d{8})-(\d{6})z$/i;
 const SNAPSHOT_ID = /^(\d{8})t(\d{6})z-([0-9a-f]{8})$/i;
 
 /**
@@ -121,9 +121,10 @@ function mainOnly(instance: string | undefined, verb: string, instead: string): 
 function withId(kind: 'incident' | 'ack' | 'resolve', rest: readonly string[]): ChatRequest {
   const [raw, ...more] = rest;
   if (raw === undefined) throw new Refusal(`Which incident? Send ${chat(`${kind} <id>`)}; ${chat('incidents')} lists the ids.`);
-  const match = INCIDENT_ID.exec(raw);
-  if (!match) throw new Refusal(`"${raw}" is not an incident id (they look like main-20261125-210347Z). Send ${chat('incidents')} to see them.`);
-  const id = `${match[1]!.toLowerCase()}-${match[2]}-${match[3]}Z`;
+  const id = canonicalIncidentId(raw);
+  if (id === undefined || !['main', 'rescue'].includes(gatewayOfIncident(id))) {
+    throw new Refusal(`"${raw}" is not an incident id (they look like ${INCIDENT_ID_EXAMPLE}). Send ${chat('incidents')} to see them.`);
+  }
   return none(more, kind, { kind, id });
 }
 

@@ -3,7 +3,7 @@ import type { ResolvedInstance } from '../config/instance.js';
 import { channelFactsOf, readGatewayConfigObject } from '../config/gateway-channels.js';
 import { INSTANCE_NAMES, type InstanceName } from '../config/schema.js';
 import { redactText } from '../secrets/redact.js';
-import { incidentIdFor } from '../incidents/engine.js';
+import { incidentIdFor } from '../incidents/id.js';
 import { applyStep, newRecord, type IncidentRecord } from '../incidents/record.js';
 import { createIncident, listIncidents, updateIncident } from '../incidents/store.js';
 import type { IncidentCore } from '../incidents/types.js';

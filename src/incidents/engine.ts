@@ -3,6 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import { climb, grantLease, RUNG_NAMES } from './ladder.js';
 import { RUNGS, type EngineEffect, type EngineResult, type EngineSettings, type IncidentCore, type Problem, type World } from './types.js';
 import { ownerCommand } from '../core/command-line.js';
+import { incidentIdFor } from './id.js';
 
 const PROBLEM_RANK: Readonly<Record<Problem, number>> = { degraded: 0, 'config-invalid': 1, down: 2 };
 
@@ -98,12 +99,6 @@ export function handOverByOperator(open: IncidentCore, by: string, at: number, s
   out.note(`${open.rung} → ${rung}: handed to the rescue bot by ${by}; lease until ${new Date(at + settings.leaseMs).toISOString()}`);
   out.alert('escalated', open.severity, `${open.instance} Gateway handed to the rescue bot by ${by}: it holds the main for ${Math.round(settings.leaseMs / 60_000)} min`);
   return out.result();
-}
-
-/** The incident id: the instance and the opening time, readable and safe as a file name. */
-export function incidentIdFor(instance: string, at: number): string {
-  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
-  return `${instance}-${stamp}`;
 }
 
 function troubleOf(world: World): Trouble | undefined {

@@ -5,10 +5,9 @@ import { UserError } from '../core/errors.js';
 import { readTextIfExists, writeFileAtomically } from '../core/fs.js';
 import { redactStrings } from '../secrets/redact.js';
 import type { IncidentRecord } from './record.js';
+import { INCIDENT_ID_EXAMPLE, isIncidentId } from './id.js';
 import { ownerCommand } from '../core/command-line.js';
 
-/** `main-20261125-210347Z`: the instance and the opening time (see incidentIdFor). */
-const INCIDENT_ID = /^[a-z][a-z0-9]*-\d{8}-\d{6}Z$/;
 
 export function incidentsDir(home: string): string {
   return join(home, 'incidents');
@@ -16,8 +15,8 @@ export function incidentsDir(home: string): string {
 
 /** Refuses anything that is not an incident id (a path, `..`, a typo) before it reaches the file system. */
 export function incidentPath(home: string, id: string): string {
-  if (!INCIDENT_ID.test(id)) {
-    throw new UserError(`"${id}" is not an incident id (they look like main-20261125-210347Z); list them with: ${ownerCommand('incidents')}`, 2);
+  if (!isIncidentId(id)) {
+    throw new UserError(`"${id}" is not an incident id (they look like ${INCIDENT_ID_EXAMPLE}); list them with: ${ownerCommand('incidents')}`, 2);
   }
   return join(incidentsDir(home), `${id}.json`);
 }
@@ -36,7 +35,7 @@ export async function requireIncident(home: string, id: string): Promise<Inciden
 /** Ids newest first (they sort by time within an instance; the time part decides across instances). */
 export async function listIncidentIds(home: string): Promise<string[]> {
   const names = await readdir(incidentsDir(home)).catch(() => [] as string[]);
-  const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter((id) => INCIDENT_ID.test(id));
+  const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter(isIncidentId);
   const timeOf = (id: string) => id.slice(id.indexOf('-') + 1);
   return ids.sort((a, b) => timeOf(b).localeCompare(timeOf(a)));
 }

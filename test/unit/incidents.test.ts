@@ -3,6 +3,13 @@ import assert from 'node:assert/strict';
 import { acknowledge, resolveIncident, stepIncident } from '../../src/incidents/engine.js';
 import { grantLease, leaseHeld } from '../../src/incidents/ladder.js';
 import type { EngineEffect, EngineSettings, IncidentCore, World } from '../../src/incidents/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { incidentIdFor } from '../../src/incidents/id.js';
+import { newRecord } from '../../src/incidents/record.js';
+import { createIncident, incidentPath, listIncidents, updateIncident } from '../../src/incidents/store.js';
+import { instanceOf, parseChatCommand } from '../../src/chat/parse.js';
 
 const settings: EngineSettings = {
   reminderIntervalMs: 3_600_000,
@@ -332,5 +339,36 @@ describe('where R2 takes a good config from', () => {
     assert.equal(restoreSourceFor(true, false), 'snapshot');
     assert.equal(restoreSourceFor(false, true), 'gateway');
     assert.equal(restoreSourceFor(false, false), undefined);
+  });
+});
+
+describe('incident ids', () => {
+  it("a deaf channel's incident (rescue.telegram-…) is stored, updated and listed like a Gateway's, and the phone can name it", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lifeguard-ids-'));
+    try {
+      const id = incidentIdFor('rescue.telegram', T0);
+      assert.equal(id, 'rescue.telegram-20261125-210000Z');
+      const core: IncidentCore = {
+        id, instance: 'rescue.telegram', status: 'open', openedAt: T0, problem: 'degraded', classification: undefined, severity: 'warning',
+        summary: 'the rescue bot cannot hear you on telegram', rung: 'R0', rungSince: T0, attempts: { R0: 0, R1: 0, R2: 0, R3: 0, R4: 0 },
+        frozen: false, ack: undefined, recoveredAt: undefined, resolvedAt: undefined, lastAlertAt: T0, alertCounts: { degraded: 1 },
+      };
+      await createIncident(home, newRecord(core, '/nowhere/openclaw.json'));
+      await updateIncident(home, id, (r) => ({ ...r, status: 'resolved' }));
+      assert.deepEqual((await listIncidents(home)).map((r) => [r.id, r.status]), [[id, 'resolved']]);
+      const parsed = parseChatCommand(`ack RESCUE.TELEGRAM-20261125-210000z`);
+      assert.deepEqual(parsed.ok && parsed.request, { kind: 'ack', id });
+      assert.equal(parsed.ok && instanceOf(parsed.request), 'rescue');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('anything else is refused before it reaches the file system', () => {
+    for (const bad of ['../main-20261125-210000Z', 'main-20261125-210000Z/..', 'main.-20261125-210000Z', 'main-2026-1', 'other-20261125-210000Z']) {
+      assert.equal(parseChatCommand(`incident ${bad}`).ok, false, bad);
+    }
+    assert.throws(() => incidentPath('/home', '../../etc/passwd'), /is not an incident id/);
+    assert.throws(() => incidentPath('/home', 'main.tele-gram-20261125-210000Z'), /is not an incident id/);
   });
 });
