@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { withRepairLock } from '../actions/repair-lock.js';
 import { stopHungProcess, type KillOutcome, type ProcessIdentity } from '../actions/safe-kill.js';
+import { restartApp } from '../actions/pm2-restart.js';
 import { errorMessage } from '../core/errors.js';
 import { redactText } from '../secrets/redact.js';
 import type { DetectorEffect } from '../detector/types.js';
@@ -48,6 +49,15 @@ export async function executeEffect(effect: DetectorEffect, ctx: EffectContext):
       const text = describeKill(outcome, effect.pid);
       log.warn({ outcome, reason: redactText(effect.reason, ctx.secrets()) }, text);
       ctx.note(text);
+      return;
+    }
+    case 'start': {
+      const started = await withRepairLock(ctx.home, { timeoutMs: 0, who: 'lifeguard', what: `start of ${ctx.name} (${effect.reason})`, expectedMs: 60_000 }, async () => {
+        await restartApp(ctx.pm2, ctx.appName, (error, attempt) => log.warn({ err: error, attempt }, 'PM2 start refused; trying again'));
+        return 'started it again through PM2';
+      }).catch((error: unknown) => `did not start it: ${errorMessage(error)}`);
+      log.info({ reason: redactText(effect.reason, ctx.secrets()) }, started);
+      ctx.note(started);
       return;
     }
     case 'stop': {

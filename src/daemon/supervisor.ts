@@ -140,6 +140,8 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
     sessions.push(session);
     const execute = async (effect: DetectorEffect) => {
       if (effect.type === 'stop') operatorActions.expectStop(instances[name].appName);
+      // lifeguard's own start is deliberate, like an operator's: the online that follows is not a crash's respawn.
+      if (effect.type === 'start') operatorActions.noteHeld(instances[name].appName);
       if (effect.type === 'restart') {
         toDesk((d) => Promise.resolve(d.countAction(now())));
         surfaces?.metrics.countRestart(name);

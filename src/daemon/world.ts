@@ -9,6 +9,10 @@ import { ownerCommand } from '../core/command-line.js';
 /** PM2 statuses in which PM2 itself runs or is about to run the app (it restarts crashes by itself). */
 const ALIVE_STATUSES = new Set(['online', 'launching', 'waiting restart']);
 
+/** Waits before starting a Gateway that keeps dying of a failed network call (see detector/machine.ts). */
+const NETWORK_RETRY_MS = 30_000;
+const NETWORK_RETRY_MAX_MS = 15 * 60_000;
+
 export function detectorSettings(config: LifeguardConfig): DetectorSettings {
   return {
     failureThreshold: config.probes.failureThreshold,
@@ -21,6 +25,8 @@ export function detectorSettings(config: LifeguardConfig): DetectorSettings {
     busyHangConfirmMs: config.probes.busyHangConfirmMs,
     settleMs: config.probes.settleMs,
     maxOwnLagMs: config.probes.maxOwnLagMs,
+    networkRetryMs: NETWORK_RETRY_MS,
+    networkRetryMaxMs: NETWORK_RETRY_MAX_MS,
   };
 }
 

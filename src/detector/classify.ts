@@ -1,12 +1,19 @@
 /** Why an instance is down, as the owner would want it said. */
 export type Classification =
-  | 'crashed' | 'crash-looping' | 'hung' | 'port-conflict' | 'instance-conflict' | 'config-invalid' | 'stopped';
+  | 'crashed' | 'crash-looping' | 'network' | 'hung' | 'port-conflict' | 'instance-conflict' | 'config-invalid' | 'stopped';
 
 const CONFIG_INVALID = [/Config invalid/i, /Invalid config at/i, /Gateway start blocked/i, /Missing config\./i, /JSON5 parse failed/i];
 /** Another process (often an orphaned Gateway) holds this instance's lock or state database. */
 const INSTANCE_CONFLICT = [/lock timeout/i, /database is locked/i, /state (database|db).*(held|owned|locked|in use)/i, /another (gateway|openclaw|process).*(owns|holds)/i];
 const RELOAD_LINE = /\[reload\]|Config observe anomaly/;
 const PORT_CONFLICT = [/EADDRINUSE/, /already listening on/i, /Port \d+ is already in use/i, /gateway already running/i];
+/**
+ * A call to the outside world failed and the Gateway died of it: Clawdbot 2026.1.x exits on an unhandled
+ * `fetch failed` whenever Telegram (or any API) is unreachable (openclaw issues #3816, #4356, #14736).
+ */
+const NETWORK = [/\bfetch failed\b/i, /Network request for '[^']*' failed/i, /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/];
+/** Only the Gateway's last words count for a network death: an old failed call it survived says nothing. */
+const LAST_WORDS = 12;
 
 /**
  * Classifies one exit from its code and the Gateway's own error output. OpenClaw exits 78 (EX_CONFIG)
@@ -23,6 +30,8 @@ export function classifyExit(exit: { code: number | null; signal?: string | null
   if (INSTANCE_CONFLICT.some((pattern) => pattern.test(output))) return 'instance-conflict';
   // OpenClaw's EX_CONFIG; its message names the cause when it is something else.
   if (exit.code === 78) return 'config-invalid';
+  const lastWords = exit.output.slice(-LAST_WORDS).join('\n');
+  if (NETWORK.some((pattern) => pattern.test(lastWords))) return 'network';
   return 'crashed';
 }
 

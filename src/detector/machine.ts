@@ -39,9 +39,10 @@ export function resumeSnapshot(saved: DetectorSnapshot | undefined, at: number, 
     restarts: saved.restarts.filter((t) => at - t < HOUR_MS),
     breakerOpen: saved.breakerOpen,
     hold: saved.hold,
+    networkRetry: saved.networkRetry,
   };
   if (saved.state !== 'down') return carried;
-  return { ...carried, state: 'down', since: saved.since, reason: saved.reason, classification: saved.classification, graceUntil: undefined };
+  return { ...carried, state: 'down', since: saved.since, reason: saved.reason, classification: saved.classification, graceUntil: undefined, retryAt: saved.retryAt };
 }
 
 /**
@@ -62,6 +63,7 @@ export function step(s: DetectorSnapshot, e: DetectorEvent, settings: DetectorSe
       if (s.state === 'down') return { next: s, effects: [] };
       return goDown({ ...s, pid: undefined }, e.at, e.status === 'errored' ? 'crashed' : 'stopped', `PM2 reports it ${e.status}`, settings, { action: 'none' });
     case 'tick':
+      if (s.state === 'down' && s.retryAt !== undefined && e.at >= s.retryAt) return startAfterNetworkWait(s, e.at, settings);
       return graceExpired(s, e.at, settings) ? startTimedOut(s, e.at, settings) : { next: s, effects: [] };
     case 'hold':
       return { next: { ...s, hold: e.reason }, effects: [] };
@@ -179,13 +181,13 @@ function onOnline(s: DetectorSnapshot, e: OnlineEvent, settings: DetectorSetting
     // A quiet retry of a failed first start stays inside the grace of the first spawn.
     graceUntil: s.state === 'starting' && s.retryingStart && s.graceUntil !== undefined ? s.graceUntil : e.at + settings.startupGraceMs,
     retryingStart: false,
-    ...(e.manual ? { breakerOpen: false, exits: [] } : {}),
+    ...(e.manual ? { breakerOpen: false, exits: [], retryAt: undefined } : {}),
   };
   if (s.state === 'starting') return { next: fresh, effects: [] };
   // lifeguard restarted and meets the very process its carried-over verdict was about: nothing restarted.
   if (s.state === 'down' && !e.manual && e.at < s.since) return { next: { ...s, pid: e.pid, spawnedAt: e.at }, effects: [] };
-  // PM2 can respawn once more before the stop ordered by the breaker lands; that is not a recovery.
-  if (s.state === 'down' && s.breakerOpen && !e.manual) return { next: { ...s, pid: e.pid, spawnedAt: e.at }, effects: [] };
+  // PM2 can respawn once more before the stop ordered by the breaker (or a network wait) lands; that is not a recovery.
+  if (s.state === 'down' && (s.breakerOpen || s.retryAt !== undefined) && !e.manual) return { next: { ...s, pid: e.pid, spawnedAt: e.at }, effects: [] };
   if (s.state === 'recovering') return { next: fresh, effects: [] };
   return transition(fresh, 'recovering', e.at, `started again (pid ${e.pid}), waiting for probes`);
 }
@@ -217,11 +219,47 @@ function onExit(s: DetectorSnapshot, e: ExitEvent, settings: DetectorSettings): 
   if (classification === 'config-invalid') {
     return goDown(counted, e.at, 'config-invalid', `the Gateway refused its config (${how})${evidence}`, settings, { action: 'stop' });
   }
+  if (classification === 'network' && (exits.length >= settings.crashLoopExits || retriedLately(s, e.at, settings))) {
+    return waitForNetwork(counted, e.at, `${how}${evidence}`, settings);
+  }
   if (exits.length >= settings.crashLoopExits) {
     const minutes = Math.round(settings.crashLoopWindowMs / 60_000);
     return goDown(counted, e.at, 'crash-looping', `${exits.length} exits within ${minutes} min, last ${how}${evidence}; restarts stopped`, settings, { action: 'stop', breaker: true });
   }
   return goDown(counted, e.at, classification, `${how}${evidence}`, settings, { action: 'none' });
+}
+
+/**
+ * A Gateway that keeps dying of a failed network call (Telegram unreachable) is not broken: restarting it
+ * at once only burns CPU, restoring its config cannot help, and stopping it for good leaves the owner
+ * without it once the network is back. lifeguard stops it and starts it again after a wait that doubles
+ * with every start that dies the same way (30 s, 1 min, 2 min, ... up to 15 min).
+ */
+function waitForNetwork(s: DetectorSnapshot, at: number, how: string, settings: DetectorSettings): StepResult {
+  const count = retriedLately(s, at, settings) ? s.networkRetry!.count : 0;
+  const waitMs = Math.min(settings.networkRetryMs * 2 ** count, settings.networkRetryMaxMs);
+  const reason = `${how}: it dies of a failed network call, which restarting at once cannot fix; lifeguard starts it again in ${spoken(waitMs)}, then less often (at least every ${spoken(settings.networkRetryMaxMs)}) until it stays up`;
+  return goDown({ ...s, retryAt: at + waitMs, networkRetry: count === 0 ? undefined : s.networkRetry }, at, 'network', reason, settings, { action: 'stop' });
+}
+
+function spoken(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+/** lifeguard started it after a network wait, and it died again within the crash-loop window. */
+function retriedLately(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {
+  return s.networkRetry !== undefined && at - s.networkRetry.lastAt < settings.crashLoopWindowMs;
+}
+
+function startAfterNetworkWait(s: DetectorSnapshot, at: number, settings: Pick<DetectorSettings, 'startupGraceMs'>): StepResult {
+  // A pause, a repair under way, a frozen incident: the start waits for it like any other automated action.
+  if (s.hold !== undefined) return { next: s, effects: [] };
+  // waitForNetwork forgot the starts of an earlier episode: what is left belongs to this one.
+  const count = (s.networkRetry?.count ?? 0) + 1;
+  const reason = `lifeguard starts it again after waiting for the network (start ${count} of this outage)`;
+  const next: DetectorSnapshot = { ...s, retryAt: undefined, networkRetry: { count, lastAt: at }, graceUntil: at + settings.startupGraceMs };
+  const recovering = transition(next, 'recovering', at, reason, { classification: 'network' });
+  return { next: recovering.next, effects: [{ type: 'start', reason }, ...recovering.effects] };
 }
 
 /** The process that exited was a fresh start that never answered, and the grace of the first spawn still runs. */

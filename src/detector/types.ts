@@ -17,6 +17,10 @@ export interface DetectorSettings {
   readonly settleMs: number;
   /** A probe that lifeguard itself ran this late (its own scheduling delay) is not counted against the Gateway. */
   readonly maxOwnLagMs: number;
+  /** The first wait before starting again a Gateway that keeps dying of a failed network call; doubles each time. */
+  readonly networkRetryMs: number;
+  /** ... up to this. */
+  readonly networkRetryMaxMs: number;
 }
 
 /**
@@ -64,6 +68,10 @@ export interface DetectorSnapshot {
   readonly restarts: readonly number[];
   /** The crash-loop breaker tripped: no automatic restarts until an operator starts the instance. */
   readonly breakerOpen: boolean;
+  /** When lifeguard starts again a Gateway it stopped because it kept dying of a failed network call. */
+  readonly retryAt?: number | undefined;
+  /** lifeguard's starts after network deaths in the current episode: each one waits twice as long. */
+  readonly networkRetry?: { readonly count: number; readonly lastAt: number } | undefined;
   /** A pid lifeguard itself killed; its exit is expected, not a crash. */
   readonly killedPid: number | undefined;
   /**
@@ -97,6 +105,8 @@ export type DetectorEffect =
   | { type: 'restart'; kill: boolean; pid: number | undefined; reason: string }
   /** Stop the PM2 app so PM2 stops looping a Gateway that cannot start. */
   | { type: 'stop'; reason: string }
+  /** Start through PM2 an app lifeguard stopped (after waiting for the network). */
+  | { type: 'start'; reason: string }
   /** Worth a line in the log and the incident's story, but no change of state (a failed first start PM2 retries). */
   | { type: 'note'; text: string };
 

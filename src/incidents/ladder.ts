@@ -100,6 +100,10 @@ function decide(core: IncidentCore, world: World, settings: EngineSettings): Dec
   if (world.budgetSpent && world.health.state === 'down' && core.rung !== 'R3') {
     return { type: 'escalate', to: 'R4', reason: `it is still down and ${world.budgetSpent}` };
   }
+  // A Gateway dying of failed network calls is started again by the detector as the network allows
+  // (detector/machine.ts): a restore, a handoff or a freeze cannot help, and a freeze would end those starts.
+  // When the network took the other Gateway down too, that is the same outage, not a host to page about.
+  if (world.health.classification === 'network') return { type: 'stay' };
   if (world.peerDown && world.health.state === 'down') {
     const other = world.instance === 'main' ? 'rescue' : 'main';
     return { type: 'escalate', to: 'R4', reason: `the ${other} Gateway is down too: the host, not the Gateway, is the likely problem` };

@@ -128,32 +128,62 @@ for (const flavour of FLAVOURS) {
       await run.waitForStatus('the main healthy again', (s) => instanceOf(s, 'main').state === 'healthy', 60_000);
     });
 
-    it('a deaf rescue bot (Bot API unreachable) is reported within 3 minutes, never restarted, and resolved when it hears again', { timeout: 8 * 60_000 }, async () => {
-      requireReady();
-      const rescuePid = instanceOf(await run.status(), 'rescue').pid;
-      const deafAt = Date.now();
-      await api.stop();
-      type Listed = { id: string; instance: string; status: string; problem: string; summary: string; openedAt: number };
-      const channelIncident = async () => (JSON.parse((await run.cli(['incidents', '--json'])).stdout) as Listed[]).find((i) => i.instance === 'rescue.telegram');
-      const opened = await pollUntil('a degraded incident for the rescue bot', async () => {
-        const found = await channelIncident();
-        return found?.status === 'open' ? found : undefined;
-      }, { timeoutMs: 4 * 60_000, intervalMs: 2_000, describeLast: () => run.diagnostics() });
-      const detectedMs = Date.now() - deafAt;
-      process.stderr.write(`# ${flavour}: deaf rescue bot reported after ${Math.round(detectedMs / 1000)} s: ${opened.summary}\n`);
-      assert.equal(opened.problem, 'degraded');
-      assert.match(opened.summary, /^the rescue bot cannot hear you on telegram: /);
-      assert.ok(detectedMs <= 3 * 60_000, `reported after ${detectedMs} ms`);
-      assert.equal(instanceOf(await run.status(), 'rescue').pid, rescuePid, 'the rescue was not restarted');
-      const backAt = Date.now();
-      await api.resume();
-      await pollUntil('the channel incident resolved', async () => (await channelIncident())?.status === 'resolved', { timeoutMs: 3 * 60_000, intervalMs: 2_000, describeLast: () => run.diagnostics() });
-      // Both alerts were queued while Telegram was unreachable; the outbox retries them into the chat.
-      for (const text of [/the rescue bot cannot hear you on telegram/, /the rescue bot hears you on telegram again/]) {
-        await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => text.test(m.text), { since: deafAt, timeoutMs: 90_000 });
-      }
-      process.stderr.write(`# ${flavour}: resolved and both alerts in the owner's chat ${Math.round((Date.now() - backAt) / 1000)} s after the Bot API came back\n`);
-    });
+    type Listed = { id: string; instance: string; status: string; problem: string; summary: string; classification?: string };
+    const incidentOf = async (instance: string) => (JSON.parse((await run.cli(['incidents', '--json'])).stdout) as Listed[]).find((i) => i.instance === instance);
+
+    if (flavour === 'openclaw') {
+      it('a deaf rescue bot (Bot API unreachable) is reported within 3 minutes, never restarted, and resolved when it hears again', { timeout: 8 * 60_000 }, async () => {
+        requireReady();
+        const rescuePid = instanceOf(await run.status(), 'rescue').pid;
+        const deafAt = Date.now();
+        await api.stop();
+        const opened = await pollUntil('a degraded incident for the rescue bot', async () => {
+          const found = await incidentOf('rescue.telegram');
+          return found?.status === 'open' ? found : undefined;
+        }, { timeoutMs: 4 * 60_000, intervalMs: 2_000, describeLast: () => run.diagnostics() });
+        const detectedMs = Date.now() - deafAt;
+        process.stderr.write(`# ${flavour}: deaf rescue bot reported after ${Math.round(detectedMs / 1000)} s: ${opened.summary}\n`);
+        assert.equal(opened.problem, 'degraded');
+        assert.match(opened.summary, /^the rescue bot cannot hear you on telegram: /);
+        assert.ok(detectedMs <= 3 * 60_000, `reported after ${detectedMs} ms`);
+        assert.equal(instanceOf(await run.status(), 'rescue').pid, rescuePid, 'the rescue was not restarted');
+        const backAt = Date.now();
+        await api.resume();
+        await pollUntil('the channel incident resolved', async () => (await incidentOf('rescue.telegram'))?.status === 'resolved', { timeoutMs: 3 * 60_000, intervalMs: 2_000, describeLast: () => run.diagnostics() });
+        // Both alerts were queued while Telegram was unreachable; the outbox retries them into the chat.
+        for (const text of [/the rescue bot cannot hear you on telegram/, /the rescue bot hears you on telegram again/]) {
+          await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => text.test(m.text), { since: deafAt, timeoutMs: 90_000 });
+        }
+        process.stderr.write(`# ${flavour}: resolved and both alerts in the owner's chat ${Math.round((Date.now() - backAt) / 1000)} s after the Bot API came back\n`);
+      });
+    } else {
+      // Clawdbot 2026.1.x does not go deaf: it exits on the unhandled `fetch failed` (openclaw issue #14736).
+      it('a rescue dying of an unreachable Bot API is reported as a network outage, not looped or frozen, and is back when Telegram is', { timeout: 10 * 60_000 }, async () => {
+        requireReady();
+        const deafAt = Date.now();
+        await api.stop();
+        const opened = await pollUntil('a network incident for the rescue', async () => {
+          const found = await incidentOf('rescue');
+          return found?.status === 'open' && found.classification === 'network' ? found : undefined;
+        }, { timeoutMs: 4 * 60_000, intervalMs: 2_000, describeLast: () => run.diagnostics() });
+        process.stderr.write(`# ${flavour}: rescue dying of the network reported after ${Math.round((Date.now() - deafAt) / 1000)} s: ${opened.summary}\n`);
+        await pollUntil('the rescue stopped to wait for the network', async () => {
+          const rescue = instanceOf(await run.status(), 'rescue');
+          return rescue.state === 'down' && /starts it again in/.test(rescue.reason) ? rescue : undefined;
+        }, { timeoutMs: 3 * 60_000, intervalMs: 2_000, describeLast: () => `${JSON.stringify(run.lastStatus)}\n${run.diagnostics()}` });
+        const backAt = Date.now();
+        await api.resume();
+        await pollUntil('the rescue healthy and its incident resolved', async () => (await incidentOf('rescue'))?.status === 'resolved', { timeoutMs: 6 * 60_000, intervalMs: 2_000, describeLast: () => `${JSON.stringify(run.lastStatus)}\n${run.diagnostics()}` });
+        assert.equal(instanceOf(await run.status(), 'rescue').state, 'healthy');
+        const incident = await incidentOf('rescue');
+        assert.equal(incident?.status, 'resolved');
+        const record = JSON.parse((await run.cli(['incident', 'show', incident!.id, '--json'])).stdout) as { rung: string; frozen: boolean; attempts: Record<string, number> };
+        assert.deepEqual([record.rung, record.frozen, record.attempts.R2, record.attempts.R3], ['R0', false, 0, 0], 'no freeze, restore or handoff for a network outage');
+        await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => /rescue/.test(m.text) && /network/.test(m.text), { since: deafAt, timeoutMs: 90_000 });
+        process.stderr.write(`# ${flavour}: rescue back, incident resolved and the alert in the owner's chat ${Math.round((Date.now() - backAt) / 1000)} s after the Bot API came back\n`);
+        await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', UP_DEADLINE_MS);
+      });
+    }
 
     it("the rescue bot's token appears nowhere in lifeguard's logs, outbox or incidents", () => {
       requireReady();

@@ -14,6 +14,7 @@ export function engineSettingsFor(patch: Partial<EngineSettings> = {}): EngineSe
 export function detectorSettingsFor(patch: Partial<DetectorSettings> = {}): DetectorSettings {
   return {
     failureThreshold: 3, successThreshold: 2, startupGraceMs: 60_000, crashLoopExits: 4, crashLoopWindowMs: 600_000,
-    maxRestartsPerHour: 4, hangConfirmMs: 4_000, busyHangConfirmMs: 20_000, settleMs: 120_000, maxOwnLagMs: 1_000, ...patch,
+    maxRestartsPerHour: 4, hangConfirmMs: 4_000, busyHangConfirmMs: 20_000, settleMs: 120_000, maxOwnLagMs: 1_000,
+    networkRetryMs: 30_000, networkRetryMaxMs: 900_000, ...patch,
   };
 }

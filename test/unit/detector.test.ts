@@ -16,6 +16,8 @@ const settings: DetectorSettings = {
   busyHangConfirmMs: 20_000,
   settleMs: 0,
   maxOwnLagMs: 1_000,
+  networkRetryMs: 30_000,
+  networkRetryMaxMs: 900_000,
 };
 
 const ok = (at: number): DetectorEvent => ({ type: 'probe', at, live: true, ready: true, detail: 'ok' });
@@ -24,6 +26,13 @@ const fail = (at: number): DetectorEvent => ({ type: 'probe', at, live: false, r
 const online = (at: number, pid: number, manual = false): DetectorEvent => ({ type: 'online', at, pid, manual });
 const exit = (at: number, pid: number, extra: Partial<Extract<DetectorEvent, { type: 'exit' }>> = {}): DetectorEvent =>
   ({ type: 'exit', at, pid, code: 1, signal: null, manual: false, output: [], errorOutput: [], ...extra });
+
+/** What Clawdbot 2026.1.x prints as it exits when Telegram cannot be reached (openclaw issue #14736). */
+const FETCH_FAILED = [
+  "[telegram] setMyCommands failed: HttpError: Network request for 'setMyCommands' failed!",
+  '[clawdbot] Unhandled promise rejection: TypeError: fetch failed',
+  '    at node:internal/deps/undici/undici:15270:13',
+];
 
 /** Runs events in order from a fresh snapshot and returns the final snapshot plus every effect. */
 function run(events: DetectorEvent[], start?: DetectorSnapshot) {
@@ -204,10 +213,73 @@ describe('exit classification', () => {
     ['a foreign listener', { code: 1, output: ['Gateway failed to start: another gateway instance is already listening on ws://127.0.0.1:28889'] }, 'port-conflict'],
     ['EADDRINUSE', { code: 1, output: ['Error: listen EADDRINUSE: address already in use 127.0.0.1:18789'] }, 'port-conflict'],
     ['a plain crash', { code: 1, output: ['TypeError: x is undefined'] }, 'crashed'],
+    ["Clawdbot dying of an unreachable Telegram", { code: 1, output: [...FETCH_FAILED] }, 'network'],
+    ['a crash long after a failed call it survived', { code: 1, output: [...FETCH_FAILED, ...Array.from({ length: 12 }, (_, i) => `line ${i}`), 'TypeError: x is undefined'] }, 'crashed'],
   ];
   for (const [name, exitInfo, expected] of cases) {
     it(name, () => assert.equal(classifyExit(exitInfo), expected));
   }
+});
+
+describe('detector: a Gateway dying of failed network calls', () => {
+  const netExit = (at: number, pid: number) => exit(at, pid, { output: [...FETCH_FAILED], errorOutput: [...FETCH_FAILED] });
+  /** Healthy, then Telegram goes away: PM2 restarts it four times in 40 s, each start dies the same way. */
+  function outage() {
+    return run([netExit(10_000, 100), online(11_000, 101), netExit(20_000, 101), online(21_000, 102), netExit(30_000, 102), online(31_000, 103), netExit(40_000, 103)], healthy());
+  }
+
+  it('is stopped, not looped by PM2, and told when it will be started again', () => {
+    const r = outage();
+    assert.equal(r.snapshot.state, 'down');
+    assert.equal(r.snapshot.classification, 'network');
+    assert.equal(r.snapshot.breakerOpen, false);
+    assert.equal(r.snapshot.retryAt, 70_000);
+    assert.ok(r.effects.some((e) => e.type === 'stop'));
+    assert.match(r.snapshot.reason, /^exited with code 1: \[clawdbot\] Unhandled promise rejection: TypeError: fetch failed: it dies of a failed network call.*starts it again in 30 s/);
+  });
+
+  it('is started again after the wait, each failed start doubling the next wait, and back to normal once the network is', () => {
+    let r = outage();
+    r = run([{ type: 'tick', at: 69_000 }], r.snapshot);
+    assert.equal(r.effects.length, 0, 'not before the wait is over');
+    r = run([{ type: 'tick', at: 70_000 }], r.snapshot);
+    assert.deepEqual(r.effects.filter((e) => e.type === 'start').length, 1);
+    assert.equal(r.snapshot.state, 'recovering');
+    // Still no network: the first death after lifeguard's start stops it at once, for twice as long.
+    r = run([online(71_000, 104, true), netExit(75_000, 104)], r.snapshot);
+    assert.equal(r.snapshot.state, 'down');
+    assert.equal(r.snapshot.retryAt, 135_000);
+    assert.ok(r.effects.some((e) => e.type === 'stop'));
+    // The network is back: the next start stays up.
+    r = run([{ type: 'tick', at: 135_000 }, online(136_000, 105, true), ok(140_000), ok(142_000)], r.snapshot);
+    assert.equal(r.snapshot.state, 'healthy');
+    assert.equal(r.effects.filter((e) => e.type === 'start').length, 1);
+    // A blip long after is a fresh episode: PM2 restarts it, nothing is stopped.
+    r = run([netExit(900_000, 105)], r.snapshot);
+    assert.equal(r.snapshot.classification, 'network');
+    assert.equal(r.snapshot.retryAt, undefined);
+    assert.equal(r.effects.some((e) => e.type === 'stop'), false);
+  });
+
+  it('never waits longer than the maximum, and waits for a hold (a pause) to end before starting', () => {
+    let r = outage();
+    for (let i = 0; i < 8; i += 1) {
+      const at = r.snapshot.retryAt!;
+      r = run([{ type: 'tick', at }, online(at + 1_000, 200 + i, true), netExit(at + 5_000, 200 + i)], r.snapshot);
+    }
+    assert.equal(r.snapshot.retryAt! - r.snapshot.since, 900_000);
+    const held = run([{ type: 'hold', at: 0, reason: 'paused by owner' }, { type: 'tick', at: r.snapshot.retryAt! }], r.snapshot);
+    assert.equal(held.effects.length, 0);
+    const released = run([{ type: 'hold', at: 0, reason: undefined }, { type: 'tick', at: r.snapshot.retryAt! + 2_000 }], held.snapshot);
+    assert.equal(released.effects.filter((e) => e.type === 'start').length, 1);
+  });
+
+  it('keeps its wait across a restart of lifeguard', () => {
+    const r = outage();
+    const resumed = resumeSnapshot(JSON.parse(JSON.stringify(r.snapshot)) as DetectorSnapshot, 50_000, settings);
+    assert.equal(resumed.retryAt, 70_000);
+    assert.equal(run([{ type: 'tick', at: 70_000 }], resumed).effects.filter((e) => e.type === 'start').length, 1);
+  });
 });
 
 describe('detector purity', () => {

@@ -123,3 +123,20 @@ describe('ladder: a Gateway lifeguard stopped for its config', () => {
     assert.deepEqual(acts(paused.effects), []);
   });
 });
+
+describe('ladder: a Gateway dying of failed network calls', () => {
+  it('is alerted once and left to the detector\'s timed starts: no restart, restore, handoff or freeze, even with the other Gateway down too', () => {
+    const network = { classification: 'network' as const };
+    const r = run([
+      world(T0, network),
+      world(T0 + 300_000, { ...network, peerDown: true }),
+      world(T0 + 1_800_000, { ...network, peerDown: true, configDiffersFromSnapshot: true }),
+    ]);
+    assert.deepEqual(acts(r.effects), []);
+    assert.equal(r.incident.frozen, false);
+    assert.equal(r.incident.rung, 'R0');
+    assert.equal(alertTexts(r.effects).length, 1);
+    const back = run([world(T0 + 3_700_000, { state: 'healthy', classification: undefined, processAlive: true }), world(T0 + 3_800_000, { state: 'healthy', classification: undefined, processAlive: true })], r.incident);
+    assert.equal(back.incident.status, 'resolved');
+  });
+});
