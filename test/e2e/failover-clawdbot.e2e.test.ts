@@ -5,6 +5,7 @@
  * alone; a crash on it (Clawdbot then exits 1 with "Config invalid") is repaired from the snapshot,
  * R0 → R1 → R2, keeping the rejected file beside the config.
  */
+import { ownerCommand } from '../../src/core/command-line.js';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -68,7 +69,7 @@ describe('failover on Clawdbot: schema-invalid config guarded, last-known-good r
     assert.ok(receivedMs < 10_000, `config-invalid alert received after ${receivedMs} ms`);
     assert.equal(alert.body.instance, 'main');
     assert.ok(String(alert.body.summary).includes(UNKNOWN_KEY), `the alert must name what is wrong: ${String(alert.body.summary)}`);
-    assert.ok((alert.body.commands as string[]).includes('lifeguard config diff main'), JSON.stringify(alert.body.commands));
+    assert.ok((alert.body.commands as string[]).includes(ownerCommand('config diff main')), JSON.stringify(alert.body.commands));
     configIncident = alert.incidentId!;
 
     const left = written + 10_000 - Date.now();

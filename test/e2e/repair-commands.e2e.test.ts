@@ -5,6 +5,7 @@
  * audited in the incident; two restarts at once restart once; with the supervisor stopped, `diagnose`,
  * `logs` and `restart` still work.
  */
+import { ownerCommand } from '../../src/core/command-line.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,7 +116,7 @@ describe('repair commands on OpenClaw: diagnose, config validate, restart, logs'
     assert.match(refused.detail, /config is invalid \(syntax: /);
     const { value: d } = await json<Diagnosis>(['diagnose', 'main', '--json'], 1);
     assert.equal(d.verdict, 'config-invalid', d.summary);
-    assert.deepEqual(d.fix, ['lifeguard config diff main', 'lifeguard config restore main']);
+    assert.deepEqual(d.fix, [ownerCommand('config diff main'), ownerCommand('config restore main')]);
     assert.equal(d.snapshots.matchesCurrent, false);
     assert.deepEqual(d.incident, { id: incidentId, rung: d.incident?.rung, status: 'open' });
     const after = await mainPm2();

@@ -2,7 +2,7 @@
  * End-to-end: secrets never leave. The real OpenClaw main Gateway gets a Telegram bot token, a model API
  * key with a custom auth header and a webhook secret in its config (keys its own `config validate`
  * accepts), and prints them at every start (a NODE_OPTIONS preload: fault injection through PM2's env).
- * It crashes on a broken config with nothing to restore, is diagnosed, handed to the rescue bot and talked
+ * It crashes on a broken config with restoring switched off, is diagnosed, handed to the rescue bot and talked
  * about over chat; then every alert received, every file lifeguard wrote, the brief, lifeguard's own logs
  * and the output of every command are searched for the secrets, in every form they could take.
  */
@@ -65,8 +65,8 @@ describe('secrets never leave (OpenClaw)', { timeout: 15 * 60_000 }, () => {
       flavour: 'openclaw',
       mainEnv: { NODE_OPTIONS: `--import ${preload}` },
       config: [
-        // No last-known-good: R2 has nothing to restore, so the crash goes on to the rescue.
-        "  snapshots: { healthyForMs: 86400000, schedule: '' },",
+        // No restore (a snapshot of the first start exists): R2 steps aside, so the crash goes on to the rescue.
+        '  escalation: { restoreAttempts: 0 },',
         '  handoff: { leaseMs: 600000, ackDeadlineMs: 300000 },',
       ],
       eventPollMs: 200,
