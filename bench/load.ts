@@ -57,6 +57,8 @@ const settings = {
 };
 
 const CPU_LOAD = ['--cpu', '8'];
+/** Faults hit a main past the detector's settle window (probes.settleMs, 120 s), like an owner's Gateway. */
+const SETTLED_MS = 125_000;
 const MIXED_LOAD = (process.env.BENCH_MIXED_LOAD || '--cpu 4 --hdd 2 --io 2').trim().split(/\s+/);
 const GATEWAYS = ['gateway-main', 'gateway-rescue'] as const;
 const SPIN_PRELOAD = fileURLToPath(new URL('../test/fixtures/spin-preload.mjs', import.meta.url));
@@ -287,11 +289,11 @@ async function hang(run: LifeguardRun, trigger: string): Promise<string[]> {
       const spins: number[] = [];
       for (let i = 0; i < settings.hangRuns; i += 1) {
         progress(`hang ${loaded ? 'under load' : 'idle'}: SIGSTOP ${i + 1}/${settings.hangRuns}`);
-        stops.push(await timeToJournal(run, (pid) => process.kill(pid, 'SIGSTOP'), (to) => to === 'down', 300_000));
+        stops.push(await timeToJournal(run, (pid) => process.kill(pid, 'SIGSTOP'), (to) => to === 'down', 300_000, SETTLED_MS));
       }
       for (let i = 0; i < settings.hangRuns; i += 1) {
         progress(`hang ${loaded ? 'under load' : 'idle'}: busy loop ${i + 1}/${settings.hangRuns}`);
-        spins.push(await timeToJournal(run, spin(trigger), (to) => to === 'down', 300_000));
+        spins.push(await timeToJournal(run, spin(trigger), (to) => to === 'down', 300_000, SETTLED_MS));
       }
       const where = loaded ? `under stress-ng ${MIXED_LOAD.join(' ')}` : 'idle';
       lines.push(
@@ -304,7 +306,7 @@ async function hang(run: LifeguardRun, trigger: string): Promise<string[]> {
     }
   }
   return [
-    `hang: ${settings.hangRuns} x SIGSTOP and ${settings.hangRuns} x busy loop (spin preload) of the main, idle then under load; the busy loop starts up to 200 ms after the trigger`,
+    `hang: ${settings.hangRuns} x SIGSTOP and ${settings.hangRuns} x busy loop (spin preload) of the main, up ${SETTLED_MS / 1000} s or more, idle then under load; the busy loop starts up to 200 ms after the trigger`,
     ...lines,
     `SUMMARY hang (medians): ${verdicts.join('; ')}   targets SIGSTOP <= 10 s, busy loop <= 10 s idle / <= 30 s loaded`,
   ];

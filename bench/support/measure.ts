@@ -3,17 +3,18 @@
  * median summaries they print, and the fault-to-verdict latency read from events.jsonl.
  */
 import { readFileSync } from 'node:fs';
+import { parseProcStat } from '../../src/host/proc-stat.js';
 import { instanceOf, pollUntil, type JournalEntry, type LifeguardRun, type StatusView } from '../../test/helpers/harness.js';
 
-export const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x64
+export { CLOCK_TICKS_PER_SECOND } from '../../src/host/proc-stat.js';
 
 export const bothHealthy = (s: StatusView) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy';
 
 /** utime + stime of `pid`, in clock ticks. */
 export function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (!stat) throw new Error(`cannot read /proc/${pid}/stat`);
+  return stat.cpuTicks;
 }
 
 export function rssMb(pid: number): number {
@@ -62,9 +63,11 @@ export function describeEntry(e: JournalEntry): string {
  * Waits for both Gateways to be healthy first (up to `healthyWithinMs`).
  */
 export async function timeToJournal(
-  run: LifeguardRun, fault: (pid: number) => void, matches: (to: string) => boolean, healthyWithinMs = 180_000,
+  run: LifeguardRun, fault: (pid: number) => void, matches: (to: string) => boolean, healthyWithinMs = 180_000, upForMs = 0,
 ): Promise<number> {
-  const status = await run.waitForStatus('both Gateways healthy', bothHealthy, healthyWithinMs);
+  // upForMs: a fault in a Gateway that has run that long (past its settle window), as an owner's usually has.
+  const ready = (s: StatusView) => bothHealthy(s) && (instanceOf(s, 'main').uptimeMs ?? 0) >= upForMs;
+  const status = await run.waitForStatus(upForMs > 0 ? `both Gateways healthy, the main up ${upForMs / 1000} s` : 'both Gateways healthy', ready, healthyWithinMs + upForMs);
   const pid = instanceOf(status, 'main').pid;
   if (pid === null) throw new Error('main has no pid');
   const seen = run.journal().length;

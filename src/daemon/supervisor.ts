@@ -16,9 +16,8 @@ import { readRepairLockHolder, withRepairLock } from '../actions/repair-lock.js'
 import { connectPm2 } from '../actions/pm2.js';
 import { resumeSnapshot } from '../detector/machine.js';
 import type { DetectorEffect } from '../detector/types.js';
-import { readProcStat } from '../host/proc-stat.js';
 import { killRunningGatewayClis } from '../guard/gateway-cli.js';
-import { busyReason, readPressure } from '../host/pressure.js';
+import { failureFactsReader } from '../host/failure-facts.js';
 import { activePause, pausesPath, readPauses, type Pauses } from '../incidents/pauses.js';
 import type { World } from '../incidents/types.js';
 import { gatewayAccessOf } from '../launch/gateway-access.js';
@@ -174,10 +173,7 @@ export async function runSupervisor(env: NodeJS.ProcessEnv, cwd: string): Promis
         if (status === 'stopping') operatorActions.noteHeld(instances[name].appName);
         return status;
       },
-      failureFacts: async (pid) => ({
-        processState: pid === undefined ? undefined : (await readProcStat(pid))?.state,
-        busy: busyReason(await readPressure(), config.probes.busyPressurePercent),
-      }),
+      failureFacts: failureFactsReader(config.probes.busyPressurePercent, now),
       probe: async (timeoutMs) => {
         await refreshToken();
         const result = await runProbeCycle(instances[name], session, timeoutMs, now);

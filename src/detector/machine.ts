@@ -96,7 +96,8 @@ function onProbe(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings)
         unreadyStreak: e.ready ? 0 : s.unreadyStreak + 1,
       }
     : {
-        ...s, failStreak: s.failStreak + 1, failingSince: s.failingSince ?? e.at, lastBusy: e.evidence?.busy,
+        // A spinner's own load does not make the machine busy for it: no longer answer time, no longer grace.
+        ...s, failStreak: s.failStreak + 1, failingSince: s.failingSince ?? e.at, lastBusy: spinning(e) ? undefined : e.evidence?.busy,
         okStreak: 0, readyStreak: 0, unreadyStreak: 0,
       };
   if (judged === 'frozen' && s.pid !== undefined && (isWatched(s.state) || s.state === 'starting' || s.state === 'recovering')) {
@@ -144,7 +145,9 @@ function watchProbe(state: HealthState, s: DetectorSnapshot, e: ProbeEvent, sett
     const failingForMs = e.at - (s.failingSince ?? e.at);
     const windowMs = confirmWindowMs(s, e, settings);
     if (s.failStreak >= settings.failureThreshold && failingForMs >= windowMs) {
-      const why = e.evidence?.busy ? ` (machine busy: ${e.evidence.busy})` : settling(s, e.at, settings) ? ' (still settling after its start)' : '';
+      const settlingNow = settling(s, e.at, settings);
+      const why = spinning(e) && !settlingNow ? ` (spinning: ${Math.round(e.evidence!.cpuShare! * 100)}% of a core)`
+        : e.evidence?.busy ? ` (machine busy: ${e.evidence.busy})` : settlingNow ? ' (still settling after its start)' : '';
       const seconds = Math.round(failingForMs / 1000);
       return goDown(s, e.at, 'hung', `no answer for ${s.failStreak} probes over ${seconds} s while the process is alive${why}: ${e.detail}`, settings, { action: 'kill' });
     }
@@ -294,7 +297,18 @@ export function judgeFailure(evidence: ProbeEvent['evidence'], settings: Detecto
  * and while the Gateway is still finishing its start-up work after a spawn.
  */
 export function confirmWindowMs(s: DetectorSnapshot, e: ProbeEvent, settings: DetectorSettings): number {
-  return e.evidence?.busy || settling(s, e.at, settings) ? settings.busyHangConfirmMs : settings.hangConfirmMs;
+  if (settling(s, e.at, settings)) return settings.busyHangConfirmMs;
+  // A Gateway that gets a whole core and still does not answer is not waiting for the CPU: it spins (a
+  // blocked event loop). The machine may look busy, but what keeps it busy is the Gateway itself.
+  if (spinning(e)) return settings.hangConfirmMs;
+  return e.evidence?.busy ? settings.busyHangConfirmMs : settings.hangConfirmMs;
+}
+
+/** The share of a core past which a Gateway that does not answer counts as spinning rather than starved. */
+const SPINNING_CPU_SHARE = 0.8;
+
+function spinning(e: ProbeEvent): boolean {
+  return (e.evidence?.cpuShare ?? 0) >= SPINNING_CPU_SHARE;
 }
 
 function settling(s: DetectorSnapshot, at: number, settings: DetectorSettings): boolean {

@@ -34,6 +34,11 @@ export interface FailureEvidence {
   readonly ownLagMs: number;
   /** Why the machine counts as busy now (CPU or I/O pressure, load), or undefined when it is calm. */
   readonly busy?: string | undefined;
+  /**
+   * The cores the Gateway process used since the previous failed probe (1 = one core flat out), or
+   * undefined without an earlier reading of that same Gateway process (same pid, same start).
+   */
+  readonly cpuShare?: number | undefined;
 }
 
 /** Everything the detector remembers about one instance; plain JSON so it can be persisted. */

@@ -53,6 +53,21 @@ describe('detector under load: a slow Gateway on a busy machine is not killed', 
     assert.match(down && down.type === 'transition' ? down.reason : '', /over 20 s .*machine busy: CPU pressure 80%/);
   });
 
+  it('a Gateway spinning on a whole core is wedged, not starved: killed in the calm window though the machine looks busy', () => {
+    // The spinner itself makes the CPU pressure; it gets a core and still does not answer.
+    const spinner: FailureEvidence = { ...busy, cpuShare: 0.97 };
+    const r = run(failures(400_000, 5, 1_000, spinner), settledHealthy());
+    assert.equal(r.kills.length, 1);
+    const down = r.effects.find((e) => e.type === 'transition' && e.to === 'down');
+    assert.match(down && down.type === 'transition' ? down.reason : '', /over 4 s .*spinning: 97% of a core/);
+    // Starved by others (a small share of a core), the same failures wait for the busy window.
+    const starved = run(failures(400_000, 5, 1_000, { ...busy, cpuShare: 0.2 }), settledHealthy());
+    assert.equal(starved.kills.length, 0);
+    // Still settling after a start, where a full core is start-up work, the busy window holds.
+    const starting = run([{ type: 'online', at: 400_000, pid: 200, manual: false }, ok(401_000), ...failures(410_000, 5, 1_000, spinner)], settledHealthy());
+    assert.equal(starting.kills.length, 0);
+  });
+
   it('one answer inside the window starts the count again', () => {
     const r = run([...failures(400_000, 8, 2_000, busy), ok(416_500), ...failures(417_000, 9, 2_000, busy)], settledHealthy());
     assert.equal(r.kills.length, 0);
