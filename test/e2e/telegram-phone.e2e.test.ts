@@ -158,7 +158,7 @@ for (const flavour of FLAVOURS) {
       });
     } else {
       // Clawdbot 2026.1.x does not go deaf: it exits on the unhandled `fetch failed` (openclaw issue #14736).
-      it('a rescue dying of an unreachable Bot API is reported as a network outage, not looped or frozen, and is back when Telegram is', { timeout: 10 * 60_000 }, async () => {
+      it('a rescue dying of an unreachable Bot API is reported as a network outage, not looped or frozen, and started again once Telegram is back', { timeout: 10 * 60_000 }, async () => {
         requireReady();
         const deafAt = Date.now();
         await api.stop();
@@ -173,14 +173,13 @@ for (const flavour of FLAVOURS) {
         }, { timeoutMs: 3 * 60_000, intervalMs: 2_000, describeLast: () => `${JSON.stringify(run.lastStatus)}\n${run.diagnostics()}` });
         const backAt = Date.now();
         await api.resume();
-        await pollUntil('the rescue healthy and its incident resolved', async () => (await incidentOf('rescue'))?.status === 'resolved', { timeoutMs: 6 * 60_000, intervalMs: 2_000, describeLast: () => `${JSON.stringify(run.lastStatus)}\n${run.diagnostics()}` });
-        assert.equal(instanceOf(await run.status(), 'rescue').state, 'healthy');
-        const incident = await incidentOf('rescue');
-        assert.equal(incident?.status, 'resolved');
-        const record = JSON.parse((await run.cli(['incident', 'show', incident!.id, '--json'])).stdout) as { rung: string; frozen: boolean; attempts: Record<string, number> };
+        // This run keeps incidents open for 30 min after a recovery (OWNER_REPAIRS_CONFIG): healthy is the sign.
+        await run.waitForStatus('the rescue started again by lifeguard and healthy', (s) => instanceOf(s, 'rescue').state === 'healthy', 6 * 60_000);
+        const record = JSON.parse((await run.cli(['incident', 'show', opened.id, '--json'])).stdout) as { rung: string; frozen: boolean; attempts: Record<string, number>; timeline: Array<{ text: string }> };
         assert.deepEqual([record.rung, record.frozen, record.attempts.R2, record.attempts.R3], ['R0', false, 0, 0], 'no freeze, restore or handoff for a network outage');
+        assert.ok(record.timeline.some((e) => /lifeguard starts it again after waiting for the network/.test(e.text)), 'lifeguard, not the owner, started it');
         await api.waitForSent(RESCUE_BOT.name, OWNER.id, (m) => /rescue/.test(m.text) && /network/.test(m.text), { since: deafAt, timeoutMs: 90_000 });
-        process.stderr.write(`# ${flavour}: rescue back, incident resolved and the alert in the owner's chat ${Math.round((Date.now() - backAt) / 1000)} s after the Bot API came back\n`);
+        process.stderr.write(`# ${flavour}: rescue back and the alert in the owner's chat ${Math.round((Date.now() - backAt) / 1000)} s after the Bot API came back\n`);
         await run.waitForStatus('both healthy', (s) => instanceOf(s, 'main').state === 'healthy' && instanceOf(s, 'rescue').state === 'healthy', UP_DEADLINE_MS);
       });
     }
