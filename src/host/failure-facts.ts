@@ -21,11 +21,11 @@ export function failureFactsReader(busyPressurePercent: number, now: () => numbe
   };
   return async (pid) => {
     let current = pid === undefined ? undefined : await read(pid);
-    if (pid !== undefined && current && (previous?.pid !== pid || current.reading.at - previous.at > STALE_READING_MS)) {
+    if (current && !sameProcessLately(previous, current.reading)) {
       // The first failure of a streak: a short second look, so that a spinning Gateway is known at once.
       previous = current.reading;
       await delay(FIRST_SAMPLE_MS);
-      current = (await read(pid)) ?? current;
+      current = (await read(current.reading.pid)) ?? current;
     }
     const cpuShare = current ? cpuShareBetween(previous, current.reading) : undefined;
     previous = current?.reading;
@@ -35,4 +35,9 @@ export function failureFactsReader(busyPressurePercent: number, now: () => numbe
       ...(cpuShare === undefined ? {} : { cpuShare }),
     };
   };
+}
+
+/** The remembered reading is of this very process (a reused pid is another) and recent enough to compare. */
+function sameProcessLately(previous: CpuReading | undefined, now: CpuReading): boolean {
+  return previous !== undefined && previous.pid === now.pid && previous.startTicks === now.startTicks && now.at - previous.at <= STALE_READING_MS;
 }
